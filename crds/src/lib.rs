@@ -1,0 +1,16 @@
+//! The API model of k8ssandra-operator's Medusa integration, pure and without I/O.
+//!
+//! * [`types`]: the six `medusa.k8ssandra.io/v1alpha1` kinds, field for field as the operator's
+//!   CRDs, plus the parts of K8ssandraCluster and CassandraDatacenter that Medusa needs.
+
+pub mod compat;
+pub mod crdgen;
+pub mod cron;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
+pub mod merge;
+pub mod status;
+pub mod types;
+pub mod wire;
+
+pub use types::*;

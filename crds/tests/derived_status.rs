@@ -1,0 +1,521 @@
+//! The derived status of every kind, computed as section 6 of the operator notes describes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
+
+use medusa_crds::fixtures::instant;
+use medusa_crds::status::*;
+use medusa_crds::*;
+
+const NOW: &str = "2024-05-01T12:00:00Z";
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    instant(NOW)
+}
+
+fn codes(anomalies: &[Anomaly]) -> Vec<&'static str> {
+    anomalies.iter().map(Anomaly::code).collect()
+}
+
+mod backup_job {
+    use super::*;
+
+    fn finished_job() -> MedusaBackupJob {
+        MedusaBackupJob::test("nightly")
+            .started("2024-05-01T10:00:00Z")
+            .finished_at("2024-05-01T10:05:00Z")
+            .finished_pods(&["sts-0", "sts-1", "sts-2"])
+    }
+
+    #[test]
+    fn without_start_time_is_pending() {
+        let job = MedusaBackupJob::test("nightly").created("2024-05-01T11:59:30Z");
+        let status = backup_job_status(&job, None, now());
+        assert_eq!(status.phase, Phase::Pending);
+        assert!(status.anomalies.is_empty());
+    }
+
+    #[test]
+    fn pending_long_after_creation_reports_not_started() {
+        let job = MedusaBackupJob::test("nightly").created("2024-05-01T11:00:00Z");
+        let status = backup_job_status(&job, None, now());
+        assert_eq!(status.phase, Phase::Pending);
+        assert_eq!(codes(&status.anomalies), ["NotStarted"]);
+        assert!(
+            status.anomalies[0]
+                .to_string()
+                .contains("3600s after creation")
+        );
+    }
+
+    #[test]
+    fn started_and_not_finished_is_running_with_pod_progress() {
+        let job = MedusaBackupJob::test("nightly")
+            .started("2024-05-01T10:00:00Z")
+            .in_progress(&["sts-1", "sts-2"])
+            .finished_pods(&["sts-0"]);
+        let status = backup_job_status(&job, None, now());
+        assert_eq!(status.phase, Phase::Running);
+        assert_eq!(status.progress.unwrap().to_string(), "1/3 pods");
+        assert_eq!(status.pods, ["sts-1", "sts-2"]);
+    }
+
+    #[test]
+    fn finished_with_success_backup_record_succeeds() {
+        let status =
+            backup_job_status(&finished_job(), Some(&MedusaBackup::test("nightly")), now());
+        assert_eq!(status.phase, Phase::Succeeded);
+        assert_eq!(status.progress.unwrap().to_string(), "3/3 pods");
+        assert_eq!(status.duration().unwrap().num_seconds(), 300);
+    }
+
+    #[test]
+    fn finished_with_failed_pods_fails_naming_them() {
+        let job = MedusaBackupJob::test("nightly")
+            .started("2024-05-01T10:00:00Z")
+            .finished_at("2024-05-01T10:05:00Z")
+            .finished_pods(&["sts-0"])
+            .failed_pods(&["sts-1", "sts-2"]);
+        let status = backup_job_status(&job, None, now());
+        assert_eq!(status.phase, Phase::Failed);
+        assert_eq!(status.pods, ["sts-1", "sts-2"]);
+        assert_eq!(
+            status.reason.unwrap(),
+            "the backup failed on 2 of 3 pod(s): sts-1, sts-2"
+        );
+    }
+
+    #[test]
+    fn failed_pods_fail_the_job_even_with_a_backup_record() {
+        let job = finished_job().failed_pods(&["sts-3"]);
+        let status = backup_job_status(&job, Some(&MedusaBackup::test("nightly")), now());
+        assert_eq!(status.phase, Phase::Failed);
+    }
+
+    #[test]
+    fn finished_without_backup_record_shortly_after_is_still_running() {
+        let job = finished_job().finished_at("2024-05-01T11:59:30Z");
+        let status = backup_job_status(&job, None, now());
+        assert_eq!(status.phase, Phase::Running);
+        assert!(status.anomalies.is_empty());
+    }
+
+    #[test]
+    fn finished_without_backup_record_later_is_unknown_with_anomaly() {
+        let status = backup_job_status(&finished_job(), None, now());
+        assert_eq!(status.phase, Phase::Unknown);
+        assert_eq!(codes(&status.anomalies), ["FinishedWithoutBackup"]);
+    }
+
+    #[test]
+    fn backup_record_in_progress_after_all_nodes_finished_is_an_anomaly() {
+        let backup = MedusaBackup::test("nightly").status_name("IN_PROGRESS");
+        let status = backup_job_status(&finished_job(), Some(&backup), now());
+        assert_eq!(status.phase, Phase::Unknown);
+        assert_eq!(
+            codes(&status.anomalies),
+            ["BackupInProgressAfterJobFinished"]
+        );
+    }
+
+    #[test]
+    fn backup_record_failed_fails_the_job() {
+        let backup = MedusaBackup::test("nightly").status_name("FAILED");
+        let status = backup_job_status(&finished_job(), Some(&backup), now());
+        assert_eq!(status.phase, Phase::Failed);
+    }
+
+    #[test]
+    fn zero_finish_time_while_pods_run_is_running_with_anomaly() {
+        let job = MedusaBackupJob::test("nightly")
+            .started("2024-05-01T10:00:00Z")
+            .finished_at("1970-01-01T00:00:00Z")
+            .in_progress(&["sts-0"]);
+        let status = backup_job_status(&job, None, now());
+        assert_eq!(status.phase, Phase::Running);
+        assert_eq!(codes(&status.anomalies), ["ZeroFinishTime"]);
+        assert!(status.anomalies[0].to_string().contains("1970-01-01"));
+    }
+
+    #[test]
+    fn finish_time_with_pods_in_progress_is_reported() {
+        let job = finished_job().in_progress(&["sts-2"]);
+        let status = backup_job_status(&job, Some(&MedusaBackup::test("nightly")), now());
+        assert_eq!(codes(&status.anomalies), ["FinishedWithPodsInProgress"]);
+    }
+
+    #[test]
+    fn incomplete_backup_record_is_reported_on_the_job() {
+        let backup = MedusaBackup::test("nightly").nodes(2, 3);
+        let status = backup_job_status(&finished_job(), Some(&backup), now());
+        assert_eq!(status.phase, Phase::Succeeded);
+        assert_eq!(codes(&status.anomalies), ["IncompleteBackup"]);
+    }
+}
+
+mod backup {
+    use super::*;
+
+    #[test]
+    fn success_is_succeeded_with_node_progress() {
+        let status = backup_status(&MedusaBackup::test("nightly"));
+        assert_eq!(status.phase, Phase::Succeeded);
+        assert_eq!(status.progress.unwrap().to_string(), "3/3 nodes");
+    }
+
+    #[test]
+    fn in_progress_is_running() {
+        let backup = MedusaBackup::test("nightly")
+            .status_name("IN_PROGRESS")
+            .nodes(1, 3)
+            .times("2024-05-01T10:00:00Z", None);
+        let status = backup_status(&backup);
+        assert_eq!(status.phase, Phase::Running);
+        assert!(status.anomalies.is_empty());
+    }
+
+    #[test]
+    fn in_progress_with_finish_time_is_an_anomaly() {
+        let backup = MedusaBackup::test("nightly").status_name("IN_PROGRESS");
+        assert_eq!(
+            codes(&backup_status(&backup).anomalies),
+            ["BackupInProgressWithFinishTime"]
+        );
+    }
+
+    #[test]
+    fn failed_is_failed() {
+        let backup = MedusaBackup::test("nightly").status_name("FAILED");
+        assert_eq!(backup_status(&backup).phase, Phase::Failed);
+    }
+
+    #[test]
+    fn unknown_medusa_status_is_unknown() {
+        let backup = MedusaBackup::test("nightly").status_name("UNKNOWN");
+        assert_eq!(backup_status(&backup).phase, Phase::Unknown);
+    }
+
+    #[test]
+    fn missing_status_is_unknown() {
+        let mut backup = MedusaBackup::test("nightly");
+        backup.status = None;
+        assert_eq!(backup_status(&backup).phase, Phase::Unknown);
+    }
+
+    #[test]
+    fn finish_before_start_is_an_anomaly() {
+        let backup =
+            MedusaBackup::test("b").times("2024-05-01T10:00:00Z", Some("2024-05-01T09:00:00Z"));
+        assert_eq!(
+            codes(&backup_status(&backup).anomalies),
+            ["FinishBeforeStart"]
+        );
+    }
+}
+
+mod restore {
+    use super::*;
+
+    #[test]
+    fn without_start_is_pending() {
+        let job = MedusaRestoreJob::test("r").created("2024-05-01T11:59:00Z");
+        assert_eq!(restore_status(&job, None, now()).phase, Phase::Pending);
+    }
+
+    #[test]
+    fn running_progress_follows_the_operator_markers() {
+        let started = MedusaRestoreJob::test("r").started("2024-05-01T10:00:00Z");
+        let prepared = started.clone().prepared();
+        let stopped = prepared.clone().datacenter_stopped("2024-05-01T10:01:00Z");
+        let progress = |job: &MedusaRestoreJob| {
+            let status = restore_status(job, None, now());
+            assert_eq!(status.phase, Phase::Running);
+            (status.progress.unwrap().to_string(), status.reason.unwrap())
+        };
+        assert_eq!(
+            progress(&started),
+            ("0/3 steps".into(), "computing the host mapping".into())
+        );
+        assert_eq!(
+            progress(&prepared),
+            ("1/3 steps".into(), "stopping the datacenter".into())
+        );
+        assert_eq!(progress(&stopped).0, "2/3 steps");
+    }
+
+    #[test]
+    fn finish_time_without_message_succeeds() {
+        let job = MedusaRestoreJob::test("r")
+            .started("2024-05-01T10:00:00Z")
+            .prepared()
+            .datacenter_stopped("2024-05-01T10:01:00Z")
+            .finished_at("2024-05-01T10:10:00Z");
+        let status = restore_status(&job, None, now());
+        assert_eq!(status.phase, Phase::Succeeded);
+        assert_eq!(status.progress.unwrap().to_string(), "3/3 steps");
+    }
+
+    #[test]
+    fn a_message_fails_with_the_operator_text() {
+        let job = MedusaRestoreJob::test("r")
+            .started("2024-05-01T10:00:00Z")
+            .finished_at("2024-05-01T10:00:05Z")
+            .message("target backup has not finished");
+        let status = restore_status(&job, None, now());
+        assert_eq!(status.phase, Phase::Failed);
+        assert_eq!(status.reason.unwrap(), "target backup has not finished");
+    }
+
+    #[test]
+    fn an_empty_message_is_not_a_failure() {
+        let job = MedusaRestoreJob::test("r")
+            .started("2024-05-01T10:00:00Z")
+            .finished_at("2024-05-01T10:10:00Z")
+            .message("");
+        assert_eq!(restore_status(&job, None, now()).phase, Phase::Succeeded);
+    }
+
+    #[test]
+    fn a_rewritten_finish_time_is_reported() {
+        let job = MedusaRestoreJob::test("r")
+            .started("2024-05-01T10:00:00Z")
+            .finished_at("2024-05-01T11:30:00Z");
+        let status = restore_status(&job, Some(instant("2024-05-01T10:10:00Z")), now());
+        assert_eq!(status.phase, Phase::Succeeded);
+        assert_eq!(codes(&status.anomalies), ["RestoreFinishTimeRewritten"]);
+    }
+
+    #[test]
+    fn an_unchanged_finish_time_is_not_reported() {
+        let job = MedusaRestoreJob::test("r")
+            .started("2024-05-01T10:00:00Z")
+            .finished_at("2024-05-01T10:10:00Z");
+        let status = restore_status(&job, Some(instant("2024-05-01T10:10:00Z")), now());
+        assert!(status.anomalies.is_empty());
+    }
+
+    #[test]
+    fn a_1970_finish_time_is_not_a_finish() {
+        let job = MedusaRestoreJob::test("r")
+            .started("2024-05-01T10:00:00Z")
+            .finished_at("1970-01-01T00:00:00Z");
+        assert_eq!(restore_status(&job, None, now()).phase, Phase::Running);
+    }
+}
+
+mod task {
+    use super::*;
+
+    #[test]
+    fn sync_finished_with_a_pod_succeeds() {
+        let task = MedusaTask::test("s", Operation::Sync)
+            .started("2024-05-01T10:00:00Z")
+            .finished_at("2024-05-01T10:00:01Z")
+            .finished_pod("demo-dc1-default-sts-0");
+        assert_eq!(task_status(&task, now()).phase, Phase::Succeeded);
+    }
+
+    #[test]
+    fn sync_finished_with_empty_finished_list_fails() {
+        let task = MedusaTask::test("s", Operation::Sync)
+            .started("2024-05-01T10:00:00Z")
+            .finished_at("2024-05-01T10:00:31Z");
+        let status = task_status(&task, now());
+        assert_eq!(status.phase, Phase::Failed);
+        assert!(
+            status
+                .reason
+                .unwrap()
+                .starts_with("the sync reached no pod")
+        );
+    }
+
+    #[test]
+    fn sync_started_is_running_without_pod_progress() {
+        let task = MedusaTask::test("s", Operation::Sync).started("2024-05-01T10:00:00Z");
+        let status = task_status(&task, now());
+        assert_eq!(status.phase, Phase::Running);
+        assert_eq!(status.progress, None);
+    }
+
+    #[test]
+    fn purge_running_counts_pods() {
+        let task = MedusaTask::test("p", Operation::Purge)
+            .started("2024-05-01T10:00:00Z")
+            .in_progress(&["sts-1", "sts-2"])
+            .purged("sts-0", 1, 10, 100, 0);
+        let status = task_status(&task, now());
+        assert_eq!(status.phase, Phase::Running);
+        assert_eq!(status.progress.unwrap().to_string(), "1/3 pods");
+    }
+
+    #[test]
+    fn purge_finished_with_failed_pods_fails() {
+        let task = MedusaTask::test("p", Operation::Purge)
+            .started("2024-05-01T10:00:00Z")
+            .finished_at("2024-05-01T10:01:00Z")
+            .purged("sts-0", 1, 10, 100, 0)
+            .failed_pods(&["sts-1"]);
+        let status = task_status(&task, now());
+        assert_eq!(status.phase, Phase::Failed);
+        assert_eq!(status.pods, ["sts-1"]);
+    }
+
+    #[test]
+    fn purge_finished_without_failures_succeeds() {
+        let task = MedusaTask::test("p", Operation::Purge)
+            .started("2024-05-01T10:00:00Z")
+            .finished_at("2024-05-01T10:01:00Z")
+            .purged("sts-0", 3, 814, 10_770_961, 542)
+            .purged("sts-1", 3, 852, 10_787_447, 520);
+        let status = task_status(&task, now());
+        assert_eq!(status.phase, Phase::Succeeded);
+        let totals = task.status.unwrap().purge_totals();
+        assert_eq!(totals.objects_purged, 1666);
+        assert_eq!(totals.purged_bytes, 21_558_408);
+    }
+
+    #[test]
+    fn purge_on_no_pods_succeeds_with_anomaly() {
+        let task = MedusaTask::test("p", Operation::Purge)
+            .started("2024-05-01T10:00:00Z")
+            .finished_at("2024-05-01T10:00:00Z");
+        let status = task_status(&task, now());
+        assert_eq!(status.phase, Phase::Succeeded);
+        assert_eq!(codes(&status.anomalies), ["TaskRanOnNoPods"]);
+    }
+
+    #[test]
+    fn prepare_restore_failure_names_the_pods() {
+        let task = MedusaTask::test("pr", Operation::PrepareRestore)
+            .prepare("nightly", "key")
+            .started("2024-05-01T10:00:00Z")
+            .finished_at("2024-05-01T10:01:00Z")
+            .failed_pods(&["sts-0"]);
+        let status = task_status(&task, now());
+        assert_eq!(status.phase, Phase::Failed);
+        assert!(
+            status
+                .reason
+                .unwrap()
+                .contains("prepare_restore failed on 1 pod(s)")
+        );
+    }
+
+    #[test]
+    fn unknown_operation_is_unknown() {
+        let task = MedusaTask::test("v", Operation::from_wire("verify"));
+        assert_eq!(task_status(&task, now()).phase, Phase::Unknown);
+    }
+}
+
+mod schedule {
+    use super::*;
+
+    #[test]
+    fn next_run_follows_the_last_execution() {
+        let schedule = MedusaBackupSchedule::test("nightly")
+            .executed(Some("2024-05-01T01:30:00Z"), Some("2024-05-02T01:30:00Z"));
+        let state = schedule_state(&schedule, now());
+        assert_eq!(
+            state.next_run.unwrap().to_rfc3339(),
+            "2024-05-02T01:30:00+00:00"
+        );
+        assert!(state.anomalies.is_empty());
+    }
+
+    #[test]
+    fn a_never_run_schedule_counts_from_its_creation() {
+        let schedule = MedusaBackupSchedule::test("hourly")
+            .cron("0 * * * *")
+            .created("2024-05-01T11:40:00Z");
+        let state = schedule_state(&schedule, now());
+        assert_eq!(
+            state.next_run.unwrap().to_rfc3339(),
+            "2024-05-01T13:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn an_overdue_next_schedule_is_reported() {
+        let schedule = MedusaBackupSchedule::test("nightly")
+            .executed(Some("2024-04-29T01:30:00Z"), Some("2024-04-30T01:30:00Z"));
+        let state = schedule_state(&schedule, now());
+        assert_eq!(codes(&state.anomalies), ["ScheduleOverdue"]);
+    }
+
+    #[test]
+    fn an_unsupported_policy_is_reported() {
+        let schedule = MedusaBackupSchedule::test("nightly").policy("Replace");
+        assert_eq!(
+            codes(&schedule_state(&schedule, now()).anomalies),
+            ["UnsupportedConcurrencyPolicy"]
+        );
+    }
+
+    #[test]
+    fn allow_and_forbid_are_supported_policies() {
+        for policy in ["Allow", "Forbid"] {
+            let schedule = MedusaBackupSchedule::test("nightly").policy(policy);
+            assert!(schedule_state(&schedule, now()).anomalies.is_empty());
+        }
+    }
+
+    #[test]
+    fn an_invalid_cron_is_reported_with_the_parser_text() {
+        let schedule = MedusaBackupSchedule::test("nightly").cron("* * *");
+        let state = schedule_state(&schedule, now());
+        assert_eq!(state.next_run, None);
+        assert_eq!(
+            state.anomalies[0].to_string(),
+            "the cron expression does not parse (expected exactly 5 fields, found 3: [* * *]): the operator makes no progress on this schedule"
+        );
+    }
+
+    #[test]
+    fn a_disabled_schedule_is_paused() {
+        let schedule = MedusaBackupSchedule::test("nightly").disabled();
+        assert!(schedule_state(&schedule, now()).paused);
+    }
+}
+
+mod configuration {
+    use super::*;
+
+    #[test]
+    fn ready_with_secret_available_has_no_anomaly() {
+        let configuration = MedusaConfiguration::test("s3")
+            .condition("SecretAvailable", "True", "SecretAvailable")
+            .condition("Ready", "True", "Ready");
+        let state = configuration_state(&configuration);
+        assert_eq!(
+            (state.ready, state.secret_available),
+            (Some(true), Some(true))
+        );
+        assert!(state.anomalies.is_empty());
+    }
+
+    #[test]
+    fn missing_secret_carries_the_get_error() {
+        let configuration = MedusaConfiguration::test("s3").condition(
+            "SecretAvailable",
+            "False",
+            "secrets \"medusa-bucket-key\" not found",
+        );
+        let state = configuration_state(&configuration);
+        assert_eq!(state.ready, None);
+        assert_eq!(
+            state.secret_message.unwrap(),
+            "secrets \"medusa-bucket-key\" not found"
+        );
+    }
+
+    #[test]
+    fn ready_true_with_secret_unavailable_is_an_anomaly() {
+        let configuration = MedusaConfiguration::test("s3")
+            .condition("SecretAvailable", "False", "secrets \"k\" not found")
+            .condition("Ready", "True", "Ready");
+        assert_eq!(
+            codes(&configuration_state(&configuration).anomalies),
+            ["ReadyButSecretUnavailable"]
+        );
+    }
+}

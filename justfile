@@ -1,0 +1,30 @@
+# kubectl-medusa task runner. `.ci/run` calls `just ci`, recipe for recipe.
+
+reference := env_var_or_default("MEDUSA_REFERENCE_CRDS", "../shared/reference/k8ssandra-operator/crds")
+
+# List the recipes.
+default:
+    @just --list
+
+# Build everything (debug).
+build:
+    cargo build --workspace --all-targets
+
+# Regenerate committed files: CRD YAML.
+generate:
+    cargo run -q -p medusa-crds --example crdgen
+
+# Check formatting.
+fmt-check:
+    cargo fmt --all --check
+
+# Lint every target; warnings are errors.
+lint:
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Run every test (the e2e suite skips itself without an API server).
+test:
+    MEDUSA_REFERENCE_CRDS="{{reference}}" cargo test --workspace
+
+# What CI runs.
+ci: fmt-check lint test
