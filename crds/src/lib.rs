@@ -9,6 +9,7 @@ pub mod cron;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod merge;
+pub mod naming;
 pub mod status;
 pub mod types;
 pub mod wire;
