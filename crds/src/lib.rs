@@ -10,6 +10,8 @@ pub mod cron;
 pub mod fixtures;
 pub mod merge;
 pub mod naming;
+pub mod restore;
+pub mod rules;
 pub mod status;
 pub mod types;
 pub mod wire;

@@ -1,0 +1,511 @@
+//! K8ssandraCluster rules K1 to K9 and the KM mutation.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use json_patch::jsonptr::PointerBuf;
+use json_patch::{AddOperation, PatchOperation};
+use serde_json::json;
+
+use super::view::storage_location;
+use super::{
+    AdmissionInput, AdmissionOperation, Checks, Finding, Lookup, Mutation, RuleId, decode,
+    name_list,
+};
+use crate::merge::{EffectiveStorage, FieldSource, MergeInput, merge_storage};
+use crate::naming::ALLOW_STORAGE_CHANGE_ANNOTATION;
+use crate::types::{K8ssandraCluster, MedusaClusterTemplate, MedusaConfiguration, StorageProvider};
+
+/// The maximum prefix length we accept.
+pub const MAX_PREFIX_LEN: usize = 256;
+
+pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> Result<(), Finding> {
+    if !matches!(
+        input.operation,
+        AdmissionOperation::Create | AdmissionOperation::Update
+    ) {
+        return Ok(());
+    }
+    let cluster: K8ssandraCluster = decode(input, input.object, "object")?;
+    let Some(medusa) = cluster.spec.medusa.as_ref() else {
+        return Ok(());
+    };
+    let who = input.describe();
+    if checks.enabled(RuleId::K1) {
+        operator_rules(&who, medusa, checks);
+    }
+    let old: Option<K8ssandraCluster> = match input.operation {
+        AdmissionOperation::Update => Some(decode(input, input.old_object, "old object")?),
+        _ => None,
+    };
+    let medusa_changed = old
+        .as_ref()
+        .is_none_or(|old| old.spec.medusa != cluster.spec.medusa);
+
+    // The configuration, when one is referenced (K2).
+    let configuration: Option<Arc<MedusaConfiguration>> = match medusa.configuration_name() {
+        None => None,
+        Some(name) => {
+            let lookup = checks.view.configuration(input.namespace, name);
+            if medusa_changed {
+                let found = checks.require(
+                    RuleId::K2,
+                    lookup,
+                    || format!("that MedusaConfiguration {name:?} exists"),
+                    || format!(
+                        "{who}: MedusaConfiguration {name:?} not found in namespace {ns}; create it first, or fix spec.medusa.medusaConfigurationRef.name (a referenced configuration must be in the K8ssandraCluster's namespace). The operator would fail every reconcile with: medusaconfigurations.medusa.k8ssandra.io {name:?} not found",
+                        ns = input.namespace
+                    ),
+                );
+                match found {
+                    Some(found) => Some(found),
+                    // Without the configuration, the merged storage cannot be judged.
+                    None => return Ok(()),
+                }
+            } else {
+                match lookup {
+                    Lookup::Found(found) => Some(found),
+                    _ => return Ok(()),
+                }
+            }
+        }
+    };
+
+    let effective = effective_storage(&cluster, configuration.as_deref(), input.defaulted);
+    if medusa_changed {
+        let configuration_name = medusa.configuration_name();
+        merged_storage_rules(&who, &effective, configuration_name, checks);
+        credentials_rules(&who, &effective, configuration_name, checks);
+        secret_rules(&who, &cluster, input.namespace, &effective, checks);
+        prefix_rules(&who, &effective, checks);
+        shared_location_rules(&who, &cluster, configuration.as_deref(), input, checks);
+        for trap in &effective.traps {
+            checks.warn(RuleId::K9, format!("{who}: {trap}"));
+        }
+    }
+    if let Some(old) = old.as_ref() {
+        storage_move_rules(
+            &who,
+            old,
+            &cluster,
+            configuration.as_deref(),
+            input.namespace,
+            checks,
+        );
+    }
+    Ok(())
+}
+
+fn effective_storage(
+    cluster: &K8ssandraCluster,
+    configuration: Option<&MedusaConfiguration>,
+    defaulted: bool,
+) -> EffectiveStorage {
+    let cluster_storage = cluster
+        .spec
+        .medusa
+        .as_ref()
+        .map(MedusaClusterTemplate::storage)
+        .unwrap_or_default();
+    let configuration_storage = configuration.map(MedusaConfiguration::storage);
+    merge_storage(MergeInput {
+        cluster_name: cluster.metadata.name.as_deref().unwrap_or(""),
+        cluster: &cluster_storage,
+        configuration: configuration_storage.as_ref(),
+        cluster_defaulted: defaulted,
+    })
+}
+
+/// K1: `ValidateMedusa`, same order and texts; the first failure wins, as in the operator.
+fn operator_rules(who: &str, medusa: &MedusaClusterTemplate, checks: &mut Checks<'_>) {
+    let storage = medusa.storage();
+    let failure = if let Some(reference) = medusa
+        .medusa_configuration_ref
+        .as_ref()
+        .filter(|r| r.name.as_deref().is_some_and(|n| !n.is_empty()))
+    {
+        let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
+        if storage.prefix().is_none() {
+            Some(
+                "medusa storage prefix must be set when a medusaConfigurationRef is used: set spec.medusa.storageProperties.prefix to a folder name unique to this cluster in the shared bucket (for example its name)".to_owned(),
+            )
+        } else if set(&reference.namespace) {
+            Some(
+                "Medusa config must be namespace local: remove spec.medusa.medusaConfigurationRef.namespace; the MedusaConfiguration is always read from the K8ssandraCluster's namespace".to_owned(),
+            )
+        } else if set(&reference.api_version)
+            || set(&reference.kind)
+            || set(&reference.field_path)
+            || set(&reference.resource_version)
+            || set(&reference.uid)
+        {
+            Some(
+                "Medusa config invalid, invalid field used: spec.medusa.medusaConfigurationRef may only set name; remove apiVersion, kind, fieldPath, resourceVersion and uid".to_owned(),
+            )
+        } else {
+            None
+        }
+    } else if storage.storage_provider.is_none() {
+        Some(
+            "medusa storage provider must be set when no medusaConfigurationRef is used: set spec.medusa.storageProperties.storageProvider (s3, s3_compatible, s3_rgw, google_storage, azure_blobs or ibm_storage), or reference a MedusaConfiguration".to_owned(),
+        )
+    } else if storage.bucket().is_none() {
+        Some(
+            "medusa bucket name must be set when no medusaConfigurationRef is used: set spec.medusa.storageProperties.bucketName, or reference a MedusaConfiguration".to_owned(),
+        )
+    } else {
+        None
+    };
+    if let Some(message) = failure {
+        checks.deny(RuleId::K1, format!("{who}: {message}"));
+    }
+}
+
+fn where_to_set(field: &str, configuration: Option<&str>) -> String {
+    match configuration {
+        Some(name) => format!(
+            "set {field} in MedusaConfiguration {name:?} or in spec.medusa.storageProperties"
+        ),
+        None => format!("set spec.medusa.storageProperties.{field}"),
+    }
+}
+
+/// K3: the merged storage is usable.
+fn merged_storage_rules(
+    who: &str,
+    effective: &EffectiveStorage,
+    configuration: Option<&str>,
+    checks: &mut Checks<'_>,
+) {
+    if !checks.enabled(RuleId::K3) {
+        return;
+    }
+    let storage = &effective.storage;
+    let merged = if configuration.is_some() {
+        "the merged storage (MedusaConfiguration and K8ssandraCluster)"
+    } else {
+        "the storage"
+    };
+    match &storage.storage_provider {
+        None => checks.deny(
+            RuleId::K3,
+            format!(
+                "{who}: {merged} has no storageProvider, so medusa.ini gets an empty storage_provider and Medusa cannot start; {}",
+                where_to_set("storageProvider", configuration)
+            ),
+        ),
+        Some(StorageProvider::Unknown(value)) => checks.deny(
+            RuleId::K3,
+            format!(
+                "{who}: storageProvider {value:?} is not one the operator accepts; use one of {}",
+                StorageProvider::KNOWN.join(", ")
+            ),
+        ),
+        Some(provider) => {
+            if provider.needs_host() && storage.host().is_none() {
+                checks.deny(
+                    RuleId::K3,
+                    format!(
+                        "{who}: storageProvider {provider} needs the endpoint's host, and {merged} has none; {}",
+                        where_to_set("host", configuration)
+                    ),
+                );
+            }
+        }
+    }
+    if storage.bucket().is_none() {
+        checks.deny(
+            RuleId::K3,
+            format!(
+                "{who}: {merged} has no bucketName, so Medusa has nowhere to write; {}",
+                where_to_set("bucketName", configuration)
+            ),
+        );
+    }
+    if let Some(port) = storage.port
+        && port != 0
+        && !(1..=65535).contains(&port)
+    {
+        checks.deny(
+            RuleId::K3,
+            format!("{who}: storage port {port} is not a TCP port; use 1 to 65535, or leave port unset for the provider's default"),
+        );
+    }
+}
+
+/// K4: the merged credentials agree, with the operator's texts.
+fn credentials_rules(
+    who: &str,
+    effective: &EffectiveStorage,
+    configuration: Option<&str>,
+    checks: &mut Checks<'_>,
+) {
+    let storage = &effective.storage;
+    match (storage.secret_name(), storage.is_role_based()) {
+        (None, false) => checks.deny(
+            RuleId::K4,
+            format!(
+                "{who}: must specify either a storge secret or use role-based credentials: set spec.medusa.storageProperties.storageSecretRef.name to a Secret holding a `credentials` key, or credentialsType: role-based to use the pods' cloud identity (IRSA, workload identity)"
+            ),
+        ),
+        (Some(secret), true) => {
+            let from_configuration = effective.source("storageSecretRef.name")
+                == FieldSource::Configuration;
+            let hint = match configuration {
+                Some(name) if from_configuration => format!(
+                    "the Secret {secret:?} comes from MedusaConfiguration {name:?}, and an empty storageSecretRef.name in the K8ssandraCluster cannot remove it (the operator's merge ignores empty values; the documented IRSA example falls into exactly this). Reference a MedusaConfiguration without storageSecretRef, or remove it from {name:?}, or drop credentialsType: role-based"
+                ),
+                _ => "remove storageSecretRef to use the pods' cloud identity, or remove credentialsType: role-based to use the Secret".to_owned(),
+            };
+            checks.deny(
+                RuleId::K4,
+                format!(
+                    "{who}: cannot specify both a storage secret and role-based credentials: {secret}; {hint}"
+                ),
+            );
+        }
+        _ => {}
+    }
+}
+
+/// K5: the storage Secret exists, with a `credentials` key, in every datacenter namespace
+/// this API server serves.
+fn secret_rules(
+    who: &str,
+    cluster: &K8ssandraCluster,
+    cluster_namespace: &str,
+    effective: &EffectiveStorage,
+    checks: &mut Checks<'_>,
+) {
+    let Some(secret) = effective.storage.secret_name() else {
+        return;
+    };
+    if !checks.enabled(RuleId::K5) {
+        return;
+    }
+    let mut local: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut remote: Vec<String> = Vec::new();
+    for dc in cluster.datacenters() {
+        if checks.policy.is_local_context(dc.context()) {
+            local
+                .entry(dc.namespace_in(cluster_namespace))
+                .or_default()
+                .push(dc.object_name());
+        } else {
+            remote.push(format!(
+                "{} (context {}, namespace {})",
+                dc.object_name(),
+                dc.context().unwrap_or(""),
+                dc.namespace_in(cluster_namespace)
+            ));
+        }
+    }
+    for (namespace, datacenters) in local {
+        let dcs = name_list(&datacenters, 5);
+        let lookup = checks.view.secret(namespace, secret);
+        let facts = checks.require(
+            RuleId::K5,
+            lookup,
+            || format!("Secret {secret:?} in namespace {namespace}"),
+            || format!(
+                "{who}: storage Secret {secret:?} not found in namespace {namespace} (datacenter {dcs}): Medusa mounts it from each datacenter's namespace (the operator does not copy it), so the Cassandra pods would wait for it forever; create it there with a `credentials` key"
+            ),
+        );
+        let Some(facts) = facts else {
+            continue;
+        };
+        match facts.has_credentials_key {
+            Some(true) => {}
+            Some(false) => checks.deny(
+                RuleId::K5,
+                format!(
+                    "{who}: storage Secret {secret:?} in namespace {namespace} has no `credentials` key: Medusa reads its credentials file from /etc/medusa-secrets/credentials; store the provider's credentials file under the key `credentials`"
+                ),
+            ),
+            None => checks.warn(
+                RuleId::K5,
+                format!("{who}: could not read the keys of storage Secret {secret:?} in namespace {namespace}; make sure it has a `credentials` key"),
+            ),
+        }
+    }
+    if !remote.is_empty() {
+        checks.warn(
+            RuleId::K5,
+            format!(
+                "{who}: datacenters {} run in other Kubernetes clusters, where storage Secret {secret:?} cannot be checked from here; make sure it exists there with a `credentials` key",
+                name_list(&remote, 5)
+            ),
+        );
+    }
+}
+
+/// Why a prefix is not a safe folder name, if it is not.
+pub fn prefix_problem(prefix: &str) -> Option<String> {
+    if prefix.chars().count() > MAX_PREFIX_LEN {
+        return Some(format!("is longer than {MAX_PREFIX_LEN} characters"));
+    }
+    if prefix.starts_with('/') || prefix.ends_with('/') {
+        return Some("starts or ends with /".into());
+    }
+    if prefix.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("contains white space or control characters".into());
+    }
+    if prefix.split('/').any(str::is_empty) {
+        return Some("has an empty path segment (//)".into());
+    }
+    if prefix.split('/').any(|s| s == "..") {
+        return Some("has a `..` path segment".into());
+    }
+    None
+}
+
+/// K6: the prefix is a safe folder name.
+fn prefix_rules(who: &str, effective: &EffectiveStorage, checks: &mut Checks<'_>) {
+    if let Some(prefix) = effective.storage.prefix()
+        && let Some(problem) = prefix_problem(prefix)
+    {
+        checks.deny(
+            RuleId::K6,
+            format!(
+                "{who}: storage prefix {prefix:?} {problem}; Medusa uses it as the top folder of this cluster's backups, so use a plain path such as \"demo\" or \"team-a/demo\""
+            ),
+        );
+    }
+}
+
+/// K7: no other cluster uses the same location.
+fn shared_location_rules(
+    who: &str,
+    cluster: &K8ssandraCluster,
+    configuration: Option<&MedusaConfiguration>,
+    input: &AdmissionInput<'_>,
+    checks: &mut Checks<'_>,
+) {
+    if !checks.enabled(RuleId::K7) {
+        return;
+    }
+    let Some(location) = storage_location(cluster, configuration) else {
+        return;
+    };
+    if location.bucket.is_empty() || location.provider.is_empty() {
+        return;
+    }
+    let lookup = checks.view.clusters_at(&location);
+    let Some(owners) = checks.list(RuleId::K7, lookup, || {
+        "which other K8ssandraClusters use the same bucket and prefix".to_owned()
+    }) else {
+        return;
+    };
+    let others: Vec<String> = owners
+        .iter()
+        .filter(|key| !(key.namespace == input.namespace && key.name == input.name))
+        .map(ToString::to_string)
+        .collect();
+    if !others.is_empty() {
+        checks.deny(
+            RuleId::K7,
+            format!(
+                "{who}: K8ssandraCluster {} already uses {location}: with a shared prefix, each cluster's sync imports the other's backups and each purge deletes them; give this cluster its own spec.medusa.storageProperties.prefix",
+                name_list(&others, 3)
+            ),
+        );
+    }
+}
+
+/// K8: no move of the backup location while backups exist.
+fn storage_move_rules(
+    who: &str,
+    old: &K8ssandraCluster,
+    new: &K8ssandraCluster,
+    configuration: Option<&MedusaConfiguration>,
+    cluster_namespace: &str,
+    checks: &mut Checks<'_>,
+) {
+    if !checks.enabled(RuleId::K8) {
+        return;
+    }
+    let allowed = new
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(ALLOW_STORAGE_CHANGE_ANNOTATION))
+        .is_some_and(|v| v == "true");
+    if allowed {
+        return;
+    }
+    let (Some(before), Some(after)) = (
+        storage_location(old, configuration),
+        storage_location(new, configuration),
+    ) else {
+        return;
+    };
+    if (&before.bucket, &before.host, &before.prefix) == (&after.bucket, &after.host, &after.prefix)
+    {
+        return;
+    }
+    let mut backups: Vec<String> = Vec::new();
+    for dc in old.datacenters() {
+        if !checks.policy.is_local_context(dc.context()) {
+            continue;
+        }
+        let namespace = dc.namespace_in(cluster_namespace);
+        let lookup = checks.view.backups(namespace);
+        let Some(list) = checks.list(RuleId::K8, lookup, || {
+            format!(
+                "the MedusaBackups of datacenter {} in namespace {namespace}",
+                dc.object_name()
+            )
+        }) else {
+            continue;
+        };
+        backups.extend(
+            list.iter()
+                .filter(|b| b.spec.cassandra_datacenter == dc.object_name())
+                .filter_map(|b| b.metadata.name.clone()),
+        );
+    }
+    if !backups.is_empty() {
+        checks.deny(
+            RuleId::K8,
+            format!(
+                "{who}: moving the backups from {before} to {after} while {} MedusaBackup(s) exist ({}) makes them unreachable, and the next sync deletes their records; to do it anyway, annotate the K8ssandraCluster with {ALLOW_STORAGE_CHANGE_ANNOTATION}: \"true\"",
+                backups.len(),
+                name_list(&backups, 3)
+            ),
+        );
+    }
+}
+
+/// KM: with a configuration ref and an empty prefix, the prefix becomes the cluster's name.
+pub(super) fn mutate(input: &AdmissionInput<'_>) -> Result<Mutation, Finding> {
+    let cluster: K8ssandraCluster = decode(input, input.object, "object")?;
+    let Some(medusa) = cluster.spec.medusa.as_ref() else {
+        return Ok(Mutation::default());
+    };
+    let name = cluster.metadata.name.as_deref().unwrap_or("");
+    if medusa.configuration_name().is_none()
+        || medusa.storage().prefix().is_some()
+        || name.is_empty()
+    {
+        return Ok(Mutation::default());
+    }
+    let operation = if medusa.storage_properties.is_some() {
+        PatchOperation::Add(AddOperation {
+            path: PointerBuf::from_tokens(["spec", "medusa", "storageProperties", "prefix"]),
+            value: json!(name),
+        })
+    } else {
+        PatchOperation::Add(AddOperation {
+            path: PointerBuf::from_tokens(["spec", "medusa", "storageProperties"]),
+            value: json!({ "prefix": name }),
+        })
+    };
+    Ok(Mutation {
+        patch: vec![operation],
+        fired: vec![RuleId::KM],
+        warnings: vec![format!(
+            "[KM] {}: spec.medusa.storageProperties.prefix was empty and is now {name:?} (the cluster's name): the operator requires a prefix with a medusaConfigurationRef; set your own to choose another folder",
+            input.describe()
+        )],
+    })
+}

@@ -1,0 +1,125 @@
+//! MedusaConfiguration rules C1 to C3.
+
+use super::{AdmissionInput, AdmissionOperation, Checks, Finding, RuleId, decode, name_list};
+use crate::types::{K8ssandraCluster, MedusaConfiguration, StorageProvider};
+
+pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> Result<(), Finding> {
+    let who = input.describe();
+    match input.operation {
+        AdmissionOperation::Create | AdmissionOperation::Update => {
+            let configuration: MedusaConfiguration = decode(input, input.object, "object")?;
+            storage_rules(&who, &configuration, input.namespace, checks);
+            Ok(())
+        }
+        AdmissionOperation::Delete => {
+            references(&who, input, checks);
+            Ok(())
+        }
+        AdmissionOperation::Connect => Ok(()),
+    }
+}
+
+/// C1 and C2.
+fn storage_rules(
+    who: &str,
+    configuration: &MedusaConfiguration,
+    namespace: &str,
+    checks: &mut Checks<'_>,
+) {
+    let storage = configuration.storage();
+    if checks.enabled(RuleId::C1) {
+        if let Some(provider) = &storage.storage_provider {
+            if let StorageProvider::Unknown(value) = provider {
+                checks.deny(
+                    RuleId::C1,
+                    format!(
+                        "{who}: storageProvider {value:?} is not one the operator accepts; use one of {}",
+                        StorageProvider::KNOWN.join(", ")
+                    ),
+                );
+            }
+            if storage.bucket().is_none() {
+                checks.deny(
+                    RuleId::C1,
+                    format!(
+                        "{who}: spec.storageProperties.storageProvider is {provider} but bucketName is empty; set spec.storageProperties.bucketName"
+                    ),
+                );
+            }
+        }
+        match (storage.secret_name(), storage.is_role_based()) {
+            (Some(secret), true) => checks.deny(
+                RuleId::C1,
+                format!(
+                    "{who}: cannot specify both a storage secret and role-based credentials: {secret}; remove storageSecretRef to use the pods' cloud identity (a K8ssandraCluster cannot remove it later: empty values do not override), or remove credentialsType: role-based"
+                ),
+            ),
+            (Some(secret), false) => {
+                let lookup = checks.view.secret(namespace, secret);
+                let facts = checks.require(
+                    RuleId::C1,
+                    lookup,
+                    || format!("Secret {secret:?} in namespace {namespace}"),
+                    || format!(
+                        "{who}: storage Secret {secret:?} not found in namespace {namespace}: the operator would set SecretAvailable to False and keep retrying; create it in this namespace with a `credentials` key (and in every datacenter namespace that uses this configuration)"
+                    ),
+                );
+                if facts.and_then(|f| f.has_credentials_key) == Some(false) {
+                    checks.deny(
+                        RuleId::C1,
+                        format!(
+                            "{who}: storage Secret {secret:?} in namespace {namespace} has no `credentials` key: Medusa reads /etc/medusa-secrets/credentials; store the provider's credentials file under the key `credentials`"
+                        ),
+                    );
+                }
+            }
+            (None, _) => {}
+        }
+    }
+    if let Some(prefix) = storage.prefix() {
+        checks.warn(
+            RuleId::C2,
+            format!(
+                "{who}: spec.storageProperties.prefix {prefix:?} is never used: every K8ssandraCluster that references a MedusaConfiguration must set its own prefix, which wins the merge; remove it here"
+            ),
+        );
+    }
+}
+
+/// C3: no deletion while K8ssandraClusters reference the configuration.
+fn references(who: &str, input: &AdmissionInput<'_>, checks: &mut Checks<'_>) {
+    if !checks.enabled(RuleId::C3) {
+        return;
+    }
+    let lookup = checks.view.clusters();
+    let Some(clusters) = checks.list(RuleId::C3, lookup, || {
+        "which K8ssandraClusters reference this configuration".to_owned()
+    }) else {
+        return;
+    };
+    let users: Vec<String> = clusters
+        .iter()
+        .filter(|c| c.namespace_or_default() == input.namespace)
+        .filter(|c| references_configuration(c, input.name))
+        .filter_map(|c| c.metadata.name.clone())
+        .collect();
+    if !users.is_empty() {
+        checks.deny(
+            RuleId::C3,
+            format!(
+                "{who} is used by K8ssandraCluster {}: their next reconcile would fail (medusaconfigurations.medusa.k8ssandra.io {:?} not found) and block their datacenters; point them at another configuration or remove their medusaConfigurationRef first",
+                name_list(&users, 5),
+                input.name
+            ),
+        );
+    }
+}
+
+fn references_configuration(cluster: &K8ssandraCluster, name: &str) -> bool {
+    cluster
+        .spec
+        .medusa
+        .as_ref()
+        .and_then(|m| m.configuration_name())
+        == Some(name)
+}

@@ -1,0 +1,389 @@
+//! MedusaBackupJob (J1, J2, JM), MedusaRestoreJob (R1, R2) and MedusaTask (T1, TM) rules.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use json_patch::jsonptr::PointerBuf;
+use json_patch::{AddOperation, PatchOperation};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use serde_json::Value;
+
+use super::{
+    AdmissionInput, AdmissionOperation, Checks, ClusterView, Finding, Lookup, Mutation, RuleId,
+    decode, name_list,
+};
+use crate::naming::{SCHEDULE_LABEL, datacenter_labels, parse_scheduled_job_name};
+use crate::restore::{RestoreCheck, restore_preflight};
+use crate::types::cassdc::MEDUSA_CONTAINER;
+use crate::types::{CassandraDatacenter, MedusaBackupJob, MedusaRestoreJob, MedusaTask, Operation};
+
+/// Go's `IsZero` on an optional time: the operator's "not finished".
+fn unfinished(t: Option<&Time>) -> bool {
+    t.is_none_or(|t| t.0.as_second() == -62_135_596_800)
+}
+
+/// Requires the datacenter, listing the ones that exist when it does not.
+fn require_datacenter(
+    rule: RuleId,
+    who: &str,
+    namespace: &str,
+    dc: &str,
+    checks: &mut Checks<'_>,
+) -> Option<Arc<CassandraDatacenter>> {
+    let lookup = checks.view.datacenter(namespace, dc);
+    let existing = match (&lookup, checks.view.datacenters(namespace)) {
+        (Lookup::Missing, Lookup::Found(list)) => {
+            let names: Vec<String> = list
+                .iter()
+                .filter_map(|d| d.metadata.name.clone())
+                .collect();
+            if names.is_empty() {
+                format!(
+                    "there is none in namespace {namespace}: create the object in the datacenter's namespace"
+                )
+            } else {
+                format!(
+                    "datacenters in namespace {namespace}: {}",
+                    name_list(&names, 8)
+                )
+            }
+        }
+        _ => String::new(),
+    };
+    checks.require(
+        rule,
+        lookup,
+        || format!("that CassandraDatacenter {dc:?} exists"),
+        || format!(
+            "{who}: CassandraDatacenter {dc:?} not found in namespace {namespace} ({existing}); the operator would retry forever and leave the status empty; set spec.cassandraDatacenter to the CassandraDatacenter's metadata.name"
+        ),
+    )
+}
+
+/// Denies when the object exists (a name clash); lookup problems follow the policy.
+fn forbid_existing<T>(
+    rule: RuleId,
+    lookup: Lookup<T>,
+    checks: &mut Checks<'_>,
+    what: impl FnOnce() -> String,
+    message: impl FnOnce() -> String,
+) {
+    match lookup {
+        Lookup::Found(_) => checks.deny(rule, message()),
+        Lookup::Missing => {}
+        other => {
+            let _ = checks.require(rule, other.map(|_| ()), what, String::new);
+        }
+    }
+}
+
+fn spec_is_immutable(rule: RuleId, input: &AdmissionInput<'_>, checks: &mut Checks<'_>, fix: &str) {
+    let spec = |v: Option<&Value>| v.and_then(|o| o.get("spec")).cloned();
+    if input.operation == AdmissionOperation::Update && spec(input.object) != spec(input.old_object)
+    {
+        checks.deny(
+            rule,
+            format!(
+                "{}: spec cannot change after creation: the operator does not act on edits and may re-run the operation inconsistently; {fix}",
+                input.describe()
+            ),
+        );
+    }
+}
+
+// === impl MedusaBackupJob ===
+
+pub(super) fn validate_backup_job(
+    input: &AdmissionInput<'_>,
+    checks: &mut Checks<'_>,
+) -> Result<(), Finding> {
+    match input.operation {
+        AdmissionOperation::Update => {
+            spec_is_immutable(
+                RuleId::J2,
+                input,
+                checks,
+                "delete it and create a new MedusaBackupJob (kubectl medusa backup create)",
+            );
+            Ok(())
+        }
+        AdmissionOperation::Create if checks.enabled(RuleId::J1) => {
+            let job: MedusaBackupJob = decode(input, input.object, "object")?;
+            let who = input.describe();
+            let dc_name = job.spec.cassandra_datacenter.as_str();
+            let dc = require_datacenter(RuleId::J1, &who, input.namespace, dc_name, checks);
+            if !input.name.is_empty() {
+                let lookup = checks.view.backup(input.namespace, input.name);
+                forbid_existing(
+                    RuleId::J1,
+                    lookup,
+                    checks,
+                    || format!("whether MedusaBackup {:?} already exists", input.name),
+                    || {
+                        format!(
+                            "{who}: MedusaBackup {:?} already exists in namespace {}: the job would run and finish, but the operator never overwrites a record, so this backup would have none; choose another name",
+                            input.name, input.namespace
+                        )
+                    },
+                );
+            }
+            if let Some(dc) = dc
+                && !dc.template_has_container(MEDUSA_CONTAINER)
+            {
+                checks.warn(
+                    RuleId::J1,
+                    format!(
+                        "{who}: CassandraDatacenter {dc_name:?} has no medusa container in its pod template: Medusa may not be enabled (spec.medusa of its K8ssandraCluster), and the operator would fail with \"the backup sidecar was not found\""
+                    ),
+                );
+            }
+            let lookup = checks.view.backup_jobs(input.namespace);
+            if let Lookup::Found(jobs) = lookup {
+                let running: Vec<String> = jobs
+                    .iter()
+                    .filter(|j| j.spec.cassandra_datacenter == dc_name)
+                    .filter(|j| j.metadata.name.as_deref() != Some(input.name))
+                    .filter(|j| unfinished(j.status.as_ref().and_then(|s| s.finish_time.as_ref())))
+                    .filter_map(|j| j.metadata.name.clone())
+                    .collect();
+                if !running.is_empty() {
+                    checks.warn(
+                        RuleId::J1,
+                        format!(
+                            "{who}: another backup of datacenter {dc_name:?} has not finished ({}): both run at once on every node, which doubles the load",
+                            name_list(&running, 3)
+                        ),
+                    );
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+// === impl MedusaRestoreJob ===
+
+fn restore_hint(check: RestoreCheck) -> &'static str {
+    match check {
+        RestoreCheck::BackupFinished => "wait for the backup to finish, or restore another one",
+        RestoreCheck::BackupComplete => "not every node completed this backup; restore another one",
+        RestoreCheck::NodeCount => {
+            "restore into a datacenter of the same size as the backup's, or scale the datacenter first"
+        }
+        RestoreCheck::DatacenterName => {
+            "the operator cannot restore into a datacenter with another Cassandra name"
+        }
+        RestoreCheck::RackCount | RestoreCheck::RackNames => {
+            "the target datacenter needs the backup's racks"
+        }
+    }
+}
+
+pub(super) fn validate_restore_job(
+    input: &AdmissionInput<'_>,
+    checks: &mut Checks<'_>,
+) -> Result<(), Finding> {
+    match input.operation {
+        AdmissionOperation::Update => {
+            spec_is_immutable(
+                RuleId::R2,
+                input,
+                checks,
+                "create a new MedusaRestoreJob (kubectl medusa restore create)",
+            );
+            Ok(())
+        }
+        AdmissionOperation::Create if checks.enabled(RuleId::R1) => {
+            let job: MedusaRestoreJob = decode(input, input.object, "object")?;
+            let who = input.describe();
+            let ns = input.namespace;
+            let dc_name = job.spec.cassandra_datacenter.as_str();
+            let backup_name = job.spec.backup.as_str();
+            let lookup = checks.view.backup(ns, backup_name);
+            let backup = checks.require(
+                RuleId::R1,
+                lookup,
+                || format!("that MedusaBackup {backup_name:?} exists"),
+                || format!(
+                    "{who}: MedusaBackup {backup_name:?} not found in namespace {ns}: the operator would retry forever and leave the status empty; list the backups (kubectl medusa backup list), or import those of another cluster with a sync (kubectl medusa sync --dc {dc_name})"
+                ),
+            );
+            let dc = require_datacenter(RuleId::R1, &who, ns, dc_name, checks);
+            if let (Some(backup), Some(dc)) = (backup, dc) {
+                let preflight = restore_preflight(&backup, &dc);
+                if let Some(failure) = preflight.first_failure() {
+                    checks.deny(
+                        RuleId::R1,
+                        format!(
+                            "{who}: {}: {}; {} (the operator would stop here only after the restore started)",
+                            failure.check.operator_message(),
+                            failure.detail,
+                            restore_hint(failure.check)
+                        ),
+                    );
+                }
+            }
+            let lookup = checks.view.restore_jobs(ns);
+            if let Some(restores) = checks.list(RuleId::R1, lookup, || {
+                format!("other restores of datacenter {dc_name:?}")
+            }) {
+                let running: Vec<String> = restores
+                    .iter()
+                    .filter(|r| r.spec.cassandra_datacenter == dc_name)
+                    .filter(|r| r.metadata.name.as_deref() != Some(input.name))
+                    .filter(|r| unfinished(r.status.as_ref().and_then(|s| s.finish_time.as_ref())))
+                    .filter_map(|r| r.metadata.name.clone())
+                    .collect();
+                if !running.is_empty() {
+                    checks.deny(
+                        RuleId::R1,
+                        format!(
+                            "{who}: restore {} of datacenter {dc_name:?} has not finished: two restores would stop and reconfigure the datacenter against each other; wait for it (kubectl medusa restore watch {}) or delete it first",
+                            name_list(&running, 3),
+                            running[0]
+                        ),
+                    );
+                }
+            }
+            checks.warn(
+                RuleId::R1,
+                format!(
+                    "{who}: the restore stops datacenter {dc_name:?}: every Cassandra pod goes down until the data of backup {backup_name:?} is restored and the pods restart"
+                ),
+            );
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+// === impl MedusaTask ===
+
+pub(super) fn validate_task(
+    input: &AdmissionInput<'_>,
+    checks: &mut Checks<'_>,
+) -> Result<(), Finding> {
+    if input.operation != AdmissionOperation::Create || !checks.enabled(RuleId::T1) {
+        return Ok(());
+    }
+    let task: MedusaTask = decode(input, input.object, "object")?;
+    let who = input.describe();
+    let ns = input.namespace;
+    let dc_name = task.spec.cassandra_datacenter.as_str();
+    require_datacenter(RuleId::T1, &who, ns, dc_name, checks);
+    if task.spec.operation == Operation::PrepareRestore {
+        match task.spec.backup_name.as_deref().filter(|b| !b.is_empty()) {
+            None => checks.deny(
+                RuleId::T1,
+                format!("{who}: a prepare_restore task needs spec.backupName: set it to the MedusaBackup to prepare"),
+            ),
+            Some(backup) => {
+                let lookup = checks.view.backup(ns, backup);
+                let _ = checks.require(
+                    RuleId::T1,
+                    lookup,
+                    || format!("that MedusaBackup {backup:?} exists"),
+                    || format!(
+                        "{who}: MedusaBackup {backup:?} not found in namespace {ns}; list the backups (kubectl medusa backup list) or run a sync first"
+                    ),
+                );
+            }
+        }
+        if task.spec.restore_key.as_deref().is_none_or(str::is_empty) {
+            checks.deny(
+                RuleId::T1,
+                format!("{who}: a prepare_restore task needs spec.restoreKey: set it to the key of the restore to prepare (any unique string, such as a UUID)"),
+            );
+        }
+    }
+    if let Lookup::Found(tasks) = checks.view.tasks(ns) {
+        let running: Vec<String> = tasks
+            .iter()
+            .filter(|t| {
+                t.spec.cassandra_datacenter == dc_name && t.spec.operation == task.spec.operation
+            })
+            .filter(|t| t.metadata.name.as_deref() != Some(input.name))
+            .filter(|t| unfinished(t.status.as_ref().and_then(|s| s.finish_time.as_ref())))
+            .filter_map(|t| t.metadata.name.clone())
+            .collect();
+        if !running.is_empty() {
+            checks.warn(
+                RuleId::T1,
+                format!(
+                    "{who}: a {} of datacenter {dc_name:?} is still running ({}): both will run",
+                    task.spec.operation,
+                    name_list(&running, 3)
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+// === impl JM and TM ===
+
+/// The labels a job or task should carry: the datacenter's, and its schedule's.
+fn wanted_labels(
+    meta: &ObjectMeta,
+    namespace: &str,
+    dc: &str,
+    view: &dyn ClusterView,
+) -> BTreeMap<String, String> {
+    let mut wanted = BTreeMap::new();
+    if let Lookup::Found(dc) = view.datacenter(namespace, dc) {
+        wanted.extend(datacenter_labels(&dc));
+    }
+    if let Some((schedule, _)) = meta.name.as_deref().and_then(parse_scheduled_job_name)
+        && let Lookup::Found(_) = view.schedule(namespace, schedule)
+    {
+        wanted.insert(SCHEDULE_LABEL.to_owned(), schedule.to_owned());
+    }
+    wanted
+}
+
+pub(super) fn mutate_labels(
+    input: &AdmissionInput<'_>,
+    view: &dyn ClusterView,
+    rule: RuleId,
+) -> Result<Mutation, Finding> {
+    let (meta, dc) = match input.kind {
+        super::ResourceKind::MedusaBackupJob => {
+            let job: MedusaBackupJob = decode(input, input.object, "object")?;
+            (job.metadata, job.spec.cassandra_datacenter)
+        }
+        _ => {
+            let task: MedusaTask = decode(input, input.object, "object")?;
+            (task.metadata, task.spec.cassandra_datacenter)
+        }
+    };
+    let existing = meta.labels.clone().unwrap_or_default();
+    let missing: BTreeMap<String, String> = wanted_labels(&meta, input.namespace, &dc, view)
+        .into_iter()
+        .filter(|(k, _)| !existing.contains_key(k))
+        .collect();
+    if missing.is_empty() {
+        return Ok(Mutation::default());
+    }
+    let patch = if meta.labels.is_none() {
+        vec![PatchOperation::Add(AddOperation {
+            path: PointerBuf::from_tokens(["metadata", "labels"]),
+            value: serde_json::to_value(&missing).unwrap_or(Value::Null),
+        })]
+    } else {
+        missing
+            .iter()
+            .map(|(key, value)| {
+                PatchOperation::Add(AddOperation {
+                    path: PointerBuf::from_tokens(["metadata", "labels", key.as_str()]),
+                    value: Value::String(value.clone()),
+                })
+            })
+            .collect()
+    };
+    Ok(Mutation {
+        patch,
+        fired: vec![rule],
+        warnings: Vec::new(),
+    })
+}

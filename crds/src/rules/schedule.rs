@@ -1,0 +1,79 @@
+//! MedusaBackupSchedule rules S1 to S3, and MedusaBackup deletion (B1).
+
+use super::{AdmissionInput, AdmissionOperation, Checks, Finding, Lookup, RuleId, decode};
+use crate::cron::CronSchedule;
+use crate::types::{ConcurrencyPolicy, MedusaBackup, MedusaBackupSchedule};
+
+pub(super) fn validate_schedule(
+    input: &AdmissionInput<'_>,
+    checks: &mut Checks<'_>,
+) -> Result<(), Finding> {
+    if !matches!(
+        input.operation,
+        AdmissionOperation::Create | AdmissionOperation::Update
+    ) {
+        return Ok(());
+    }
+    let schedule: MedusaBackupSchedule = decode(input, input.object, "object")?;
+    let who = input.describe();
+    if let Err(error) = CronSchedule::parse(&schedule.spec.cron_schedule) {
+        checks.deny(
+            RuleId::S1,
+            format!(
+                "{who}: {error}: spec.cronSchedule takes five fields (minute hour day-of-month month day-of-week), such as \"30 1 * * *\", or a descriptor such as @daily or @every 12h, optionally after CRON_TZ=<zone>"
+            ),
+        );
+    }
+    match &schedule.spec.concurrency_policy {
+        None | Some(ConcurrencyPolicy::Allow | ConcurrencyPolicy::Forbid) => {}
+        Some(ConcurrencyPolicy::Unknown(empty)) if empty.is_empty() => {}
+        Some(other) => checks.deny(
+            RuleId::S2,
+            format!(
+                "{who}: concurrencyPolicy {:?} is accepted by the schema but not implemented by the operator, which would then run backups concurrently; use Forbid (the default) or Allow",
+                other.as_str()
+            ),
+        ),
+    }
+    if checks.enabled(RuleId::S3) {
+        let dc = schedule.spec.backup_spec.cassandra_datacenter.as_str();
+        match checks.view.datacenter(input.namespace, dc) {
+            Lookup::Found(_) => {}
+            Lookup::Missing => checks.warn(
+                RuleId::S3,
+                format!(
+                    "{who}: CassandraDatacenter {dc:?} does not exist in namespace {} yet: the schedule does nothing until it does",
+                    input.namespace
+                ),
+            ),
+            Lookup::Unavailable(why) | Lookup::Failed(why) => checks.warn(
+                RuleId::S3,
+                format!("{who}: could not check that CassandraDatacenter {dc:?} exists: {why}"),
+            ),
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn validate_backup(
+    input: &AdmissionInput<'_>,
+    checks: &mut Checks<'_>,
+) -> Result<(), Finding> {
+    if input.operation != AdmissionOperation::Delete {
+        return Ok(());
+    }
+    let dc = input
+        .old_object
+        .and_then(|o| decode::<MedusaBackup>(input, Some(o), "old object").ok())
+        .map(|b| b.spec.cassandra_datacenter)
+        .filter(|dc| !dc.is_empty())
+        .unwrap_or_else(|| "<datacenter>".into());
+    checks.warn(
+        RuleId::B1,
+        format!(
+            "{}: deleting the MedusaBackup removes only the record: the backup stays in the bucket, and the next sync brings the record back; to delete backups from storage, set maxBackupCount or maxBackupAge and run a purge (kubectl medusa purge --dc {dc})",
+            input.describe()
+        ),
+    );
+    Ok(())
+}
