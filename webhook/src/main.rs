@@ -1,1 +1,167 @@
-fn main() {}
+//! medusa-webhook binary.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use medusa_crds::rules::Policy;
+use medusa_webhook::args::{Args, LogFormat};
+use medusa_webhook::cache::Caches;
+use medusa_webhook::engine::Engine;
+use medusa_webhook::live::Live;
+use medusa_webhook::metrics::Metrics;
+use medusa_webhook::server::{
+    Limits, admission_router, bind, health_router, serve_plain, serve_tls,
+};
+use medusa_webhook::{selfsigned, tls, watch};
+use tokio_util::sync::CancellationToken;
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn load_policy(args: &Args) -> anyhow::Result<Policy> {
+    let Some(path) = &args.policy else {
+        return Ok(Policy::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the policy file {}", path.display()))?;
+    Policy::from_yaml(&text).with_context(|| format!("refusing to start: {}", path.display()))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let policy = Arc::new(load_policy(&args)?);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = kube::Client::try_default().await.context(
+        "cannot configure a Kubernetes client (in-cluster ServiceAccount or KUBECONFIG)",
+    )?;
+    let cancel = CancellationToken::new();
+    let (caches, writers) = Caches::new();
+    let mut watches = watch::spawn_all(client.clone(), writers, cancel.clone());
+    let metrics = Arc::new(Metrics::new());
+
+    let loaded = if args.self_signed {
+        let bundle =
+            selfsigned::ensure_secret(&client, &args.namespace, &args.tls_secret, &args.service)
+                .await?;
+        let patch_client = client.clone();
+        let (validating, mutating) = (
+            args.validating_webhook_configuration.clone(),
+            args.mutating_webhook_configuration.clone(),
+        );
+        let ca = bundle.ca_pem.clone();
+        let patch_cancel = cancel.clone();
+        tokio::spawn(async move {
+            loop {
+                match selfsigned::patch_ca_bundles(&patch_client, &validating, &mutating, &ca).await
+                {
+                    Ok(()) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot patch the caBundle yet; retrying in 30 s")
+                    }
+                }
+                tokio::select! {
+                    () = patch_cancel.cancelled() => return,
+                    () = tokio::time::sleep(Duration::from_secs(30)) => {}
+                }
+            }
+        });
+        tls::load_pem(
+            bundle.cert_pem.as_bytes(),
+            bundle.key_pem.as_bytes(),
+            " of the generated certificate",
+        )?
+    } else {
+        tls::load_files(&args.tls_cert, &args.tls_key)?
+    };
+    let store = tls::CertificateStore::new(loaded, metrics.not_after());
+    if !args.self_signed {
+        tokio::spawn(tls::watch_files(
+            store.clone(),
+            args.tls_cert.clone(),
+            args.tls_key.clone(),
+            Duration::from_secs(args.cert_reload_seconds.max(1)),
+            cancel.clone(),
+        ));
+    }
+    let tls_config = tls::server_config(store)?;
+    let engine = Arc::new(Engine::new(
+        caches,
+        Some(Live::new(client)),
+        policy,
+        metrics,
+    ));
+    let limits = Limits {
+        max_body_bytes: args.max_body_bytes,
+        ..Limits::default()
+    };
+    let admission = bind(args.listen).await?;
+    let health = bind(args.health_listen).await?;
+    tracing::info!(listen = %args.listen, health = %args.health_listen, "medusa-webhook serving");
+    let admission_task = tokio::spawn(serve_tls(
+        admission,
+        tls_config,
+        admission_router(engine.clone(), limits),
+        limits,
+        cancel.clone(),
+    ));
+    let health_task = tokio::spawn(serve_plain(health, health_router(engine), cancel.clone()));
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    cancel.cancel();
+    let _ = admission_task.await;
+    let _ = health_task.await;
+    watches.shutdown().await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.print_default_policy {
+        print!("{}", Policy::default_yaml());
+        return ExitCode::SUCCESS;
+    }
+    init_tracing(args.log_format);
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "medusa-webhook stopped");
+            eprintln!("medusa-webhook: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -113,7 +113,7 @@ pub(super) fn validate_backup_job(
             let dc_name = job.spec.cassandra_datacenter.as_str();
             let dc = require_datacenter(RuleId::J1, &who, input.namespace, dc_name, checks);
             if !input.name.is_empty() {
-                let lookup = checks.view.backup(input.namespace, input.name);
+                let lookup = checks.view.backup_if_known(input.namespace, input.name);
                 forbid_existing(
                     RuleId::J1,
                     lookup,

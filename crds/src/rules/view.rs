@@ -145,6 +145,11 @@ pub trait ClusterView {
     fn datacenters(&self, namespace: &str) -> Lookup<Vec<Arc<CassandraDatacenter>>>;
     /// A MedusaBackup.
     fn backup(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackup>>;
+    /// A MedusaBackup whose absence is the expected answer (a name clash check): views may
+    /// answer from what they hold without confirming a miss.
+    fn backup_if_known(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackup>> {
+        self.backup(namespace, name)
+    }
     /// The MedusaBackups of a namespace.
     fn backups(&self, namespace: &str) -> Lookup<Vec<Arc<MedusaBackup>>>;
     /// The MedusaBackupJobs of a namespace.

@@ -1,0 +1,339 @@
+//! The AdmissionReview wire format (`admission.k8s.io/v1`), written by hand.
+//!
+//! kube-rs's `AdmissionResponse` serializes `patch` as an array of numbers (kube-rs issue
+//! 1781); the API server wants a base64 string. These types write exactly what it expects.
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The review versions we answer. The API server sends v1 (our registration asks for it);
+/// v1beta1 has the same shape and is echoed back as such.
+pub const SUPPORTED_VERSIONS: [&str; 2] = ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"];
+
+/// Why a request body is not a usable AdmissionReview (HTTP 400).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ReviewError {
+    /// Not JSON, or not the shape of an AdmissionReview.
+    #[error("the body is not an AdmissionReview: {0}")]
+    Malformed(String),
+    /// Another apiVersion.
+    #[error(
+        "unsupported AdmissionReview apiVersion {0:?}: register the webhook with admissionReviewVersions: [v1]"
+    )]
+    Version(String),
+    /// Not kind AdmissionReview.
+    #[error("unsupported kind {0:?}: expected AdmissionReview")]
+    Kind(String),
+    /// No `request`.
+    #[error("the AdmissionReview has no request")]
+    NoRequest,
+    /// An empty uid cannot be answered.
+    #[error("the AdmissionReview request has no uid")]
+    NoUid,
+}
+
+/// An incoming AdmissionReview.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IncomingReview {
+    #[serde(default)]
+    api_version: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    request: Option<AdmissionRequest>,
+}
+
+/// The `request` of an AdmissionReview: what the rules need, nothing more.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdmissionRequest {
+    /// Echoed in the response.
+    #[serde(default)]
+    pub uid: String,
+    /// The object's kind.
+    pub kind: GroupVersionKind,
+    /// The object's namespace.
+    #[serde(default)]
+    pub namespace: String,
+    /// The object's name (empty on CREATE with `generateName`).
+    #[serde(default)]
+    pub name: String,
+    /// CREATE, UPDATE, DELETE or CONNECT.
+    pub operation: String,
+    /// The new object.
+    #[serde(default)]
+    pub object: Option<Value>,
+    /// The previous object.
+    #[serde(default)]
+    pub old_object: Option<Value>,
+    /// Whether the request is a dry run.
+    #[serde(default)]
+    pub dry_run: Option<bool>,
+    /// Who asked, for the logs.
+    #[serde(default)]
+    pub user_info: UserInfo,
+}
+
+/// A group, version and kind.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub struct GroupVersionKind {
+    /// API group (empty for core).
+    #[serde(default)]
+    pub group: String,
+    /// Version.
+    #[serde(default)]
+    pub version: String,
+    /// Kind.
+    #[serde(default)]
+    pub kind: String,
+}
+
+/// The requesting user.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UserInfo {
+    /// User name.
+    #[serde(default)]
+    pub username: String,
+}
+
+/// A parsed review: the request and the apiVersion to answer with.
+#[derive(Debug)]
+pub struct Review {
+    /// The apiVersion to echo.
+    pub api_version: String,
+    /// The request.
+    pub request: AdmissionRequest,
+}
+
+/// Parses an AdmissionReview body.
+pub fn parse_review(body: &[u8]) -> Result<Review, ReviewError> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ReviewError::Malformed("expected a JSON object".into()));
+    }
+    let incoming: IncomingReview =
+        serde_json::from_slice(body).map_err(|e| ReviewError::Malformed(e.to_string()))?;
+    if !SUPPORTED_VERSIONS.contains(&incoming.api_version.as_str()) {
+        return Err(ReviewError::Version(incoming.api_version));
+    }
+    if incoming.kind != "AdmissionReview" {
+        return Err(ReviewError::Kind(incoming.kind));
+    }
+    let request = incoming.request.ok_or(ReviewError::NoRequest)?;
+    if request.uid.is_empty() {
+        return Err(ReviewError::NoUid);
+    }
+    Ok(Review {
+        api_version: incoming.api_version,
+        request,
+    })
+}
+
+/// The `status` of a denial.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Status {
+    /// HTTP code: 403 for denials.
+    pub code: u16,
+    /// `Forbidden`.
+    pub reason: &'static str,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+/// The `response` of an AdmissionReview.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AdmissionResponse {
+    /// The request's uid.
+    pub uid: String,
+    /// Whether the request is admitted.
+    pub allowed: bool,
+    /// The denial.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    /// Warnings shown by kubectl.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// A base64-encoded JSON patch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patch: Option<String>,
+    /// `JSONPatch` when `patch` is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patch_type: Option<&'static str>,
+}
+
+impl AdmissionResponse {
+    /// Admits.
+    pub fn allow(uid: &str) -> Self {
+        Self {
+            uid: uid.to_owned(),
+            allowed: true,
+            status: None,
+            warnings: Vec::new(),
+            patch: None,
+            patch_type: None,
+        }
+    }
+
+    /// Refuses with HTTP 403 and a message.
+    pub fn deny(uid: &str, message: String) -> Self {
+        Self {
+            allowed: false,
+            status: Some(Status {
+                code: 403,
+                reason: "Forbidden",
+                message,
+            }),
+            ..Self::allow(uid)
+        }
+    }
+
+    /// Adds warnings.
+    pub fn with_warnings(mut self, warnings: Vec<String>) -> Self {
+        self.warnings = warnings;
+        self
+    }
+
+    /// Adds a JSON patch, base64-encoded as the API server expects.
+    pub fn with_patch(
+        mut self,
+        patch: &[json_patch::PatchOperation],
+    ) -> Result<Self, serde_json::Error> {
+        if patch.is_empty() {
+            return Ok(self);
+        }
+        let json = serde_json::to_vec(patch)?;
+        self.patch = Some(base64::engine::general_purpose::STANDARD.encode(json));
+        self.patch_type = Some("JSONPatch");
+        Ok(self)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OutgoingReview<'a> {
+    api_version: &'a str,
+    kind: &'static str,
+    response: &'a AdmissionResponse,
+}
+
+/// The response body.
+pub fn review_body(
+    api_version: &str,
+    response: &AdmissionResponse,
+) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(&OutgoingReview {
+        api_version,
+        kind: "AdmissionReview",
+        response,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn body(value: Value) -> Vec<u8> {
+        serde_json::to_vec(&value).unwrap()
+    }
+
+    #[test]
+    fn a_v1_review_parses() {
+        let review = parse_review(&body(json!({
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+                "kind": {"group": "medusa.k8ssandra.io", "version": "v1alpha1", "kind": "MedusaBackupJob"},
+                "resource": {"group": "medusa.k8ssandra.io", "version": "v1alpha1", "resource": "medusabackupjobs"},
+                "namespace": "k8ssandra",
+                "name": "nightly",
+                "operation": "CREATE",
+                "userInfo": {"username": "admin", "groups": ["system:masters"]},
+                "object": {"spec": {"cassandraDatacenter": "dc1"}},
+                "dryRun": true,
+                "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"}
+            }
+        })))
+        .unwrap();
+        assert_eq!(review.request.uid, "705ab4f5-6393-11e8-b7cc-42010a800002");
+        assert_eq!(review.request.kind.kind, "MedusaBackupJob");
+        assert_eq!(review.request.dry_run, Some(true));
+        assert_eq!(review.request.user_info.username, "admin");
+    }
+
+    #[test]
+    fn garbage_is_malformed() {
+        assert!(matches!(
+            parse_review(b"{not json"),
+            Err(ReviewError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_review(b"[]"),
+            Err(ReviewError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn another_version_is_refused() {
+        let err = parse_review(&body(
+            json!({"apiVersion": "admission.k8s.io/v2", "kind": "AdmissionReview"}),
+        ))
+        .unwrap_err();
+        assert_eq!(err, ReviewError::Version("admission.k8s.io/v2".into()));
+    }
+
+    #[test]
+    fn a_review_without_request_is_refused() {
+        let err = parse_review(&body(
+            json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}),
+        ))
+        .unwrap_err();
+        assert_eq!(err, ReviewError::NoRequest);
+    }
+
+    #[test]
+    fn a_request_without_uid_is_refused() {
+        let err = parse_review(&body(json!({
+            "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"kind": {"group": "", "version": "v1", "kind": "Pod"}, "operation": "CREATE"}
+        })))
+        .unwrap_err();
+        assert_eq!(err, ReviewError::NoUid);
+    }
+
+    #[test]
+    fn the_patch_is_a_base64_string_with_its_type() {
+        let patch: Vec<json_patch::PatchOperation> = serde_json::from_value(
+            json!([{"op": "add", "path": "/metadata/labels", "value": {"a": "b"}}]),
+        )
+        .unwrap();
+        let response = AdmissionResponse::allow("u1").with_patch(&patch).unwrap();
+        let out: Value =
+            serde_json::from_slice(&review_body("admission.k8s.io/v1", &response).unwrap())
+                .unwrap();
+        let encoded = out["response"]["patch"].as_str().unwrap();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&decoded).unwrap(),
+            json!([{"op": "add", "path": "/metadata/labels", "value": {"a": "b"}}])
+        );
+        assert_eq!(out["response"]["patchType"], "JSONPatch");
+        assert_eq!(out["apiVersion"], "admission.k8s.io/v1");
+        assert_eq!(out["kind"], "AdmissionReview");
+    }
+
+    #[test]
+    fn a_denial_carries_403_forbidden() {
+        let response = AdmissionResponse::deny("u2", "no".into());
+        let out: Value = serde_json::to_value(&response).unwrap();
+        assert_eq!(
+            out,
+            json!({"uid": "u2", "allowed": false, "status": {"code": 403, "reason": "Forbidden", "message": "no"}})
+        );
+    }
+}

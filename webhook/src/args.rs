@@ -1,0 +1,93 @@
+//! Command-line arguments.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+/// medusa-webhook: admission for k8ssandra-operator's Medusa resources.
+#[derive(Debug, Parser)]
+#[command(name = "medusa-webhook", version, about)]
+pub struct Args {
+    /// Address of the HTTPS admission endpoints (/validate, /mutate).
+    #[arg(long, env = "MEDUSA_WEBHOOK_LISTEN", default_value = "0.0.0.0:8443")]
+    pub listen: SocketAddr,
+
+    /// Address of the plain HTTP health endpoints (/healthz, /readyz, /metrics).
+    #[arg(
+        long,
+        env = "MEDUSA_WEBHOOK_HEALTH_LISTEN",
+        default_value = "0.0.0.0:8080"
+    )]
+    pub health_listen: SocketAddr,
+
+    /// Serving certificate (PEM), reloaded when it changes.
+    #[arg(
+        long,
+        default_value = "/etc/medusa-webhook/tls/tls.crt",
+        conflicts_with = "self_signed"
+    )]
+    pub tls_cert: PathBuf,
+
+    /// Serving key (PEM), reloaded when it changes.
+    #[arg(
+        long,
+        default_value = "/etc/medusa-webhook/tls/tls.key",
+        conflicts_with = "self_signed"
+    )]
+    pub tls_key: PathBuf,
+
+    /// How often to check the certificate files for a change, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub cert_reload_seconds: u64,
+
+    /// Generate a CA and serving certificate, keep them in a Secret shared by all replicas,
+    /// and patch the CA into our webhook configurations.
+    #[arg(long)]
+    pub self_signed: bool,
+
+    /// The webhook's namespace (for --self-signed).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "medusa-webhook")]
+    pub namespace: String,
+
+    /// The webhook's Service name (for --self-signed).
+    #[arg(long, default_value = "medusa-webhook")]
+    pub service: String,
+
+    /// The Secret holding the generated certificates (for --self-signed).
+    #[arg(long, default_value = "medusa-webhook-tls")]
+    pub tls_secret: String,
+
+    /// The ValidatingWebhookConfiguration to patch (for --self-signed).
+    #[arg(long, default_value = "medusa-webhook")]
+    pub validating_webhook_configuration: String,
+
+    /// The MutatingWebhookConfiguration to patch (for --self-signed).
+    #[arg(long, default_value = "medusa-webhook")]
+    pub mutating_webhook_configuration: String,
+
+    /// Policy file (YAML); the default policy when absent.
+    #[arg(long, env = "MEDUSA_WEBHOOK_POLICY")]
+    pub policy: Option<PathBuf>,
+
+    /// Largest accepted AdmissionReview body, in bytes.
+    #[arg(long, default_value_t = 3 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Json)]
+    pub log_format: LogFormat,
+
+    /// Print the default policy file and exit.
+    #[arg(long)]
+    pub print_default_policy: bool,
+}

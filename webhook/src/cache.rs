@@ -1,0 +1,625 @@
+//! Reflector caches of everything the rules read: answers come from memory, never from an API
+//! round trip on the hot path.
+//!
+//! Objects are slimmed before they are stored (managed fields, last-applied annotations, token
+//! lists and unmodelled sections dropped), and Secrets are held as metadata only.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::Resource;
+use kube::core::PartialObjectMeta;
+use kube::runtime::reflector::{ObjectRef, Store, store::Writer};
+use kube::runtime::watcher;
+use medusa_crds::rules::{ObjectKey, StorageLocation, storage_location};
+use medusa_crds::{
+    CassandraDatacenter, K8ssandraCluster, MedusaBackup, MedusaBackupJob, MedusaBackupSchedule,
+    MedusaConfiguration, MedusaRestoreJob, MedusaTask,
+};
+
+/// Where a cache stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheState {
+    /// Listing for the first time.
+    Syncing,
+    /// Listed; watching.
+    Ready,
+    /// Not served (CRD absent, forbidden): rules that need it warn instead of deny.
+    Disabled,
+}
+
+#[derive(Debug)]
+struct CacheStatus {
+    name: &'static str,
+    state: AtomicU8,
+    reason: Mutex<Option<String>>,
+}
+
+impl CacheStatus {
+    fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            state: AtomicU8::new(0),
+            reason: Mutex::new(None),
+        }
+    }
+
+    fn state(&self) -> CacheState {
+        match self.state.load(Ordering::Acquire) {
+            0 => CacheState::Syncing,
+            1 => CacheState::Ready,
+            _ => CacheState::Disabled,
+        }
+    }
+
+    fn set(&self, state: CacheState, reason: Option<String>) {
+        *self.reason.lock().unwrap_or_else(PoisonError::into_inner) = reason;
+        let value = match state {
+            CacheState::Syncing => 0,
+            CacheState::Ready => 1,
+            CacheState::Disabled => 2,
+        };
+        self.state.store(value, Ordering::Release);
+    }
+
+    fn reason(&self) -> Option<String> {
+        self.reason
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// What the rules need of an object, and nothing more.
+pub trait Slim {
+    /// Drops what the rules never read.
+    fn slim(self) -> Self;
+}
+
+fn slim_meta(meta: &mut ObjectMeta) {
+    meta.managed_fields = None;
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.retain(|key, _| key.starts_with("medusa.k8ssandra.io/"));
+        if annotations.is_empty() {
+            meta.annotations = None;
+        }
+    }
+}
+
+macro_rules! slim_meta_only {
+    ($($ty:ty),+) => {$(
+        impl Slim for $ty {
+            fn slim(mut self) -> Self {
+                slim_meta(&mut self.metadata);
+                self
+            }
+        }
+    )+};
+}
+
+slim_meta_only!(
+    MedusaConfiguration,
+    MedusaBackupJob,
+    MedusaRestoreJob,
+    MedusaTask,
+    MedusaBackupSchedule
+);
+
+impl Slim for MedusaBackup {
+    fn slim(mut self) -> Self {
+        slim_meta(&mut self.metadata);
+        if let Some(nodes) = self.status.as_mut().and_then(|s| s.nodes.as_mut()) {
+            for node in nodes {
+                node.tokens = None;
+                node.extra.clear();
+            }
+        }
+        self
+    }
+}
+
+impl Slim for K8ssandraCluster {
+    fn slim(mut self) -> Self {
+        slim_meta(&mut self.metadata);
+        self.spec.extra.clear();
+        self.status = None;
+        if let Some(cassandra) = self.spec.cassandra.as_mut() {
+            cassandra.extra.clear();
+            for dc in cassandra.datacenters.iter_mut().flatten() {
+                dc.extra.clear();
+                for rack in dc.racks.iter_mut().flatten() {
+                    rack.extra.clear();
+                }
+            }
+        }
+        self
+    }
+}
+
+impl Slim for CassandraDatacenter {
+    fn slim(mut self) -> Self {
+        slim_meta(&mut self.metadata);
+        self.spec.extra.clear();
+        for rack in self.spec.racks.iter_mut().flatten() {
+            rack.extra.clear();
+        }
+        if let Some(spec) = self.spec.pod_template_spec.as_mut().and_then(|t| {
+            t.extra.clear();
+            t.spec.as_mut()
+        }) {
+            spec.extra.clear();
+            for container in spec
+                .containers
+                .iter_mut()
+                .flatten()
+                .chain(spec.init_containers.iter_mut().flatten())
+            {
+                container.extra.clear();
+            }
+        }
+        if let Some(status) = self.status.as_mut() {
+            status.extra.clear();
+        }
+        self
+    }
+}
+
+impl Slim for PartialObjectMeta<Secret> {
+    fn slim(mut self) -> Self {
+        // Only the key matters: a Secret's labels and annotations can be large and are unused.
+        let meta = &mut self.metadata;
+        meta.managed_fields = None;
+        meta.annotations = None;
+        meta.labels = None;
+        meta.owner_references = None;
+        self
+    }
+}
+
+/// A reflector cache of one kind.
+pub struct Cache<K>
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + Hash + Clone,
+{
+    store: Store<K>,
+    status: Arc<CacheStatus>,
+}
+
+impl<K> std::fmt::Debug for Cache<K>
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + Hash + Clone,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("name", &self.status.name)
+            .field("state", &self.status.state())
+            .field("len", &self.store.len())
+            .finish()
+    }
+}
+
+/// Feeds a [`Cache`]: from a watcher in production, directly in tests.
+pub struct CacheWriter<K>
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + Hash + Clone,
+{
+    writer: Writer<K>,
+    status: Arc<CacheStatus>,
+    generation: Option<Arc<AtomicU64>>,
+}
+
+impl<K> std::fmt::Debug for CacheWriter<K>
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + Hash + Clone,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheWriter")
+            .field("name", &self.status.name)
+            .finish()
+    }
+}
+
+fn cache<K>(name: &'static str, generation: Option<Arc<AtomicU64>>) -> (Cache<K>, CacheWriter<K>)
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + Hash + Clone + Default,
+{
+    let writer = Writer::new(K::DynamicType::default());
+    let status = Arc::new(CacheStatus::new(name));
+    (
+        Cache {
+            store: writer.as_reader(),
+            status: status.clone(),
+        },
+        CacheWriter {
+            writer,
+            status,
+            generation,
+        },
+    )
+}
+
+impl<K> CacheWriter<K>
+where
+    K: Resource + Clone + Slim + 'static,
+    K::DynamicType: Eq + Hash + Clone,
+{
+    /// Applies one watcher event; `InitDone` makes the cache ready.
+    pub fn apply(&mut self, event: watcher::Event<K>) {
+        let event = match event {
+            watcher::Event::Apply(object) => watcher::Event::Apply(object.slim()),
+            watcher::Event::InitApply(object) => watcher::Event::InitApply(object.slim()),
+            other => other,
+        };
+        self.writer.apply_watcher_event(&event);
+        if matches!(event, watcher::Event::InitDone) && self.status.state() != CacheState::Disabled
+        {
+            self.status.set(CacheState::Ready, None);
+        }
+        if let Some(generation) = &self.generation {
+            generation.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Replaces the content with these objects and marks the cache ready (tests, benches).
+    pub fn fill(&mut self, objects: impl IntoIterator<Item = K>) {
+        self.apply(watcher::Event::Init);
+        for object in objects {
+            self.apply(watcher::Event::InitApply(object));
+        }
+        self.apply(watcher::Event::InitDone);
+    }
+
+    /// Marks the cache as not served, with the reason rules will report.
+    pub fn disable(&self, reason: String) {
+        self.status.set(CacheState::Disabled, Some(reason));
+    }
+
+    /// Marks the cache as syncing again (a CRD appeared).
+    pub fn enable(&self) {
+        self.status.set(CacheState::Syncing, None);
+    }
+
+    /// The cache's name.
+    pub fn name(&self) -> &'static str {
+        self.status.name
+    }
+}
+
+impl<K> Cache<K>
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + Hash + Clone + Default,
+{
+    /// The cache's state.
+    pub fn state(&self) -> CacheState {
+        self.status.state()
+    }
+
+    /// Why the cache is disabled.
+    pub fn disabled_reason(&self) -> Option<String> {
+        (self.state() == CacheState::Disabled).then(|| {
+            self.status
+                .reason()
+                .unwrap_or_else(|| format!("the {} cache is disabled", self.status.name))
+        })
+    }
+
+    /// An object by namespace and name.
+    pub fn get(&self, namespace: &str, name: &str) -> Option<Arc<K>> {
+        self.store
+            .get(&ObjectRef::<K>::new_with(name, K::DynamicType::default()).within(namespace))
+    }
+
+    /// The objects of a namespace.
+    pub fn in_namespace(&self, namespace: &str) -> Vec<Arc<K>> {
+        self.store
+            .state_filter(|o| o.meta().namespace.as_deref() == Some(namespace))
+    }
+
+    /// Every object.
+    pub fn all(&self) -> Vec<Arc<K>> {
+        self.store.state()
+    }
+
+    /// The number of objects.
+    pub fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.store.is_empty()
+    }
+
+    /// The cache's name.
+    pub fn name(&self) -> &'static str {
+        self.status.name
+    }
+}
+
+/// Clusters by storage location, as of a cache generation.
+type BuiltIndex = (u64, HashMap<StorageLocation, Vec<ObjectKey>>);
+
+/// Which clusters use which storage location, rebuilt when clusters or configurations change.
+#[derive(Debug, Default)]
+struct LocationIndex {
+    built: Mutex<Option<BuiltIndex>>,
+}
+
+/// Every cache the rules read.
+#[derive(Debug)]
+pub struct Caches {
+    /// MedusaConfigurations.
+    pub configurations: Cache<MedusaConfiguration>,
+    /// K8ssandraClusters.
+    pub clusters: Cache<K8ssandraCluster>,
+    /// CassandraDatacenters.
+    pub datacenters: Cache<CassandraDatacenter>,
+    /// MedusaBackups.
+    pub backups: Cache<MedusaBackup>,
+    /// MedusaBackupJobs.
+    pub backup_jobs: Cache<MedusaBackupJob>,
+    /// MedusaRestoreJobs.
+    pub restore_jobs: Cache<MedusaRestoreJob>,
+    /// MedusaTasks.
+    pub tasks: Cache<MedusaTask>,
+    /// MedusaBackupSchedules.
+    pub schedules: Cache<MedusaBackupSchedule>,
+    /// Secrets, metadata only.
+    pub secrets: Cache<PartialObjectMeta<Secret>>,
+    generation: Arc<AtomicU64>,
+    locations: LocationIndex,
+}
+
+/// The writers of [`Caches`].
+#[derive(Debug)]
+pub struct Writers {
+    /// MedusaConfigurations.
+    pub configurations: CacheWriter<MedusaConfiguration>,
+    /// K8ssandraClusters.
+    pub clusters: CacheWriter<K8ssandraCluster>,
+    /// CassandraDatacenters.
+    pub datacenters: CacheWriter<CassandraDatacenter>,
+    /// MedusaBackups.
+    pub backups: CacheWriter<MedusaBackup>,
+    /// MedusaBackupJobs.
+    pub backup_jobs: CacheWriter<MedusaBackupJob>,
+    /// MedusaRestoreJobs.
+    pub restore_jobs: CacheWriter<MedusaRestoreJob>,
+    /// MedusaTasks.
+    pub tasks: CacheWriter<MedusaTask>,
+    /// MedusaBackupSchedules.
+    pub schedules: CacheWriter<MedusaBackupSchedule>,
+    /// Secrets, metadata only.
+    pub secrets: CacheWriter<PartialObjectMeta<Secret>>,
+}
+
+impl Writers {
+    /// Marks every cache ready and empty (tests start from here).
+    pub fn ready_empty(&mut self) {
+        self.configurations.fill([]);
+        self.clusters.fill([]);
+        self.datacenters.fill([]);
+        self.backups.fill([]);
+        self.backup_jobs.fill([]);
+        self.restore_jobs.fill([]);
+        self.tasks.fill([]);
+        self.schedules.fill([]);
+        self.secrets.fill([]);
+    }
+}
+
+impl Caches {
+    /// Empty caches, syncing, and their writers.
+    pub fn new() -> (Arc<Self>, Writers) {
+        let generation = Arc::new(AtomicU64::new(0));
+        let (configurations, configurations_w) =
+            cache("MedusaConfiguration", Some(generation.clone()));
+        let (clusters, clusters_w) = cache("K8ssandraCluster", Some(generation.clone()));
+        let (datacenters, datacenters_w) = cache("CassandraDatacenter", None);
+        let (backups, backups_w) = cache("MedusaBackup", None);
+        let (backup_jobs, backup_jobs_w) = cache("MedusaBackupJob", None);
+        let (restore_jobs, restore_jobs_w) = cache("MedusaRestoreJob", None);
+        let (tasks, tasks_w) = cache("MedusaTask", None);
+        let (schedules, schedules_w) = cache("MedusaBackupSchedule", None);
+        let (secrets, secrets_w) = cache("Secret", None);
+        (
+            Arc::new(Self {
+                configurations,
+                clusters,
+                datacenters,
+                backups,
+                backup_jobs,
+                restore_jobs,
+                tasks,
+                schedules,
+                secrets,
+                generation,
+                locations: LocationIndex::default(),
+            }),
+            Writers {
+                configurations: configurations_w,
+                clusters: clusters_w,
+                datacenters: datacenters_w,
+                backups: backups_w,
+                backup_jobs: backup_jobs_w,
+                restore_jobs: restore_jobs_w,
+                tasks: tasks_w,
+                schedules: schedules_w,
+                secrets: secrets_w,
+            },
+        )
+    }
+
+    /// Name, state and size of every cache.
+    pub fn summary(&self) -> Vec<(&'static str, CacheState, usize)> {
+        macro_rules! row {
+            ($c:expr) => {
+                ($c.name(), $c.state(), $c.len())
+            };
+        }
+        vec![
+            row!(self.configurations),
+            row!(self.clusters),
+            row!(self.datacenters),
+            row!(self.backups),
+            row!(self.backup_jobs),
+            row!(self.restore_jobs),
+            row!(self.tasks),
+            row!(self.schedules),
+            row!(self.secrets),
+        ]
+    }
+
+    /// The caches still syncing; ready when empty.
+    pub fn pending(&self) -> Vec<&'static str> {
+        self.summary()
+            .into_iter()
+            .filter(|(_, state, _)| *state == CacheState::Syncing)
+            .map(|(name, _, _)| name)
+            .collect()
+    }
+
+    /// The clusters at a storage location, from an index rebuilt after any change to
+    /// clusters or configurations.
+    pub fn clusters_at(&self, location: &StorageLocation) -> Vec<ObjectKey> {
+        let current = self.generation.load(Ordering::Acquire);
+        let mut built = self
+            .locations
+            .built
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let stale = built
+            .as_ref()
+            .is_none_or(|(generation, _)| *generation != current);
+        if stale {
+            let mut index: HashMap<StorageLocation, Vec<ObjectKey>> = HashMap::new();
+            for cluster in self.clusters.all() {
+                let namespace = cluster.namespace_or_default();
+                let configuration = cluster
+                    .spec
+                    .medusa
+                    .as_ref()
+                    .and_then(|m| m.configuration_name())
+                    .and_then(|name| self.configurations.get(namespace, name));
+                if let Some(location) = storage_location(&cluster, configuration.as_deref()) {
+                    index.entry(location).or_default().push(ObjectKey {
+                        namespace: namespace.to_owned(),
+                        name: cluster.metadata.name.clone().unwrap_or_default(),
+                    });
+                }
+            }
+            *built = Some((current, index));
+        }
+        built
+            .as_ref()
+            .and_then(|(_, index)| index.get(location).cloned())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use medusa_crds::Storage;
+
+    #[test]
+    fn caches_start_syncing_and_become_ready_on_init_done() {
+        let (caches, mut writers) = Caches::new();
+        assert_eq!(caches.pending().len(), 9);
+        writers.ready_empty();
+        assert!(caches.pending().is_empty());
+    }
+
+    #[test]
+    fn a_disabled_cache_does_not_block_readiness_and_says_why() {
+        let (caches, mut writers) = Caches::new();
+        writers
+            .datacenters
+            .disable("the CassandraDatacenter CRD is not installed".into());
+        writers.ready_empty();
+        assert!(caches.pending().is_empty());
+        assert_eq!(
+            caches.datacenters.disabled_reason().unwrap(),
+            "the CassandraDatacenter CRD is not installed"
+        );
+    }
+
+    #[test]
+    fn objects_are_found_by_namespace_and_name() {
+        let (caches, mut writers) = Caches::new();
+        writers.backups.fill([
+            MedusaBackup::test("b1"),
+            MedusaBackup::test("b2").namespace("other"),
+        ]);
+        assert!(caches.backups.get("k8ssandra", "b1").is_some());
+        assert!(caches.backups.get("k8ssandra", "b2").is_none());
+        assert_eq!(caches.backups.in_namespace("other").len(), 1);
+    }
+
+    #[test]
+    fn backups_are_stored_without_tokens() {
+        let (caches, mut writers) = Caches::new();
+        writers.backups.fill([MedusaBackup::test("b1")]);
+        let stored = caches.backups.get("k8ssandra", "b1").unwrap();
+        assert!(
+            stored
+                .status
+                .as_ref()
+                .unwrap()
+                .nodes()
+                .iter()
+                .all(|n| n.tokens.is_none())
+        );
+    }
+
+    #[test]
+    fn secrets_keep_only_their_identity() {
+        let (caches, mut writers) = Caches::new();
+        let mut secret: PartialObjectMeta<Secret> = PartialObjectMeta {
+            types: None,
+            metadata: ObjectMeta {
+                name: Some("key".into()),
+                namespace: Some("k8ssandra".into()),
+                annotations: Some(
+                    [(
+                        "kubectl.kubernetes.io/last-applied-configuration".to_owned(),
+                        "{...}".to_owned(),
+                    )]
+                    .into(),
+                ),
+                ..ObjectMeta::default()
+            },
+            _phantom: std::marker::PhantomData,
+        };
+        secret.metadata.labels = Some([("a".to_owned(), "b".to_owned())].into());
+        writers.secrets.fill([secret]);
+        let stored = caches.secrets.get("k8ssandra", "key").unwrap();
+        assert!(stored.metadata.annotations.is_none() && stored.metadata.labels.is_none());
+    }
+
+    #[test]
+    fn the_location_index_follows_changes() {
+        let (caches, mut writers) = Caches::new();
+        writers.clusters.fill([K8ssandraCluster::test("a")]);
+        let location = storage_location(&K8ssandraCluster::test("a"), None).unwrap();
+        assert_eq!(caches.clusters_at(&location).len(), 1);
+        writers.clusters.apply(watcher::Event::Apply(
+            K8ssandraCluster::test("b").with_storage(Storage::test().with_prefix("a")),
+        ));
+        assert_eq!(caches.clusters_at(&location).len(), 2);
+        writers
+            .clusters
+            .apply(watcher::Event::Delete(K8ssandraCluster::test("a")));
+        assert_eq!(caches.clusters_at(&location).len(), 1);
+    }
+}

@@ -1,0 +1,247 @@
+//! Serves the pure rules: builds the rule input from a review, runs it against the caches with
+//! live lookups on misses, and turns the outcome into an AdmissionReview response, a log line
+//! and metrics.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use medusa_crds::rules::{
+    self, AdmissionInput, AdmissionOperation, Policy, ResourceKind, Severity,
+};
+
+use crate::admission::{AdmissionRequest, AdmissionResponse};
+use crate::cache::Caches;
+use crate::live::{Live, LiveAnswer, LiveKey};
+use crate::metrics::{Metrics, ReviewRecord};
+use crate::view::RequestView;
+
+/// How many rounds of live lookups one review may do: a found configuration can lead to
+/// Secret lookups, and those to nothing further.
+const MAX_LOOKUP_ROUNDS: usize = 3;
+
+/// Which endpoint is answering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `/validate`.
+    Validate,
+    /// `/mutate`.
+    Mutate,
+}
+
+impl Endpoint {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Validate => "validate",
+            Self::Mutate => "mutate",
+        }
+    }
+}
+
+/// The admission engine.
+#[derive(Debug)]
+pub struct Engine {
+    caches: Arc<Caches>,
+    live: Option<Live>,
+    policy: Arc<Policy>,
+    metrics: Arc<Metrics>,
+}
+
+enum Outcome {
+    Validated(rules::Decision),
+    Mutated(rules::Mutation),
+}
+
+impl Engine {
+    /// An engine over these caches; `live` enables live lookups on cache misses.
+    pub fn new(
+        caches: Arc<Caches>,
+        live: Option<Live>,
+        policy: Arc<Policy>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            caches,
+            live,
+            policy,
+            metrics,
+        }
+    }
+
+    /// The caches.
+    pub fn caches(&self) -> &Arc<Caches> {
+        &self.caches
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Answers one request.
+    pub async fn review(
+        &self,
+        endpoint: Endpoint,
+        request: &AdmissionRequest,
+    ) -> AdmissionResponse {
+        let started = Instant::now();
+        let kind = ResourceKind::from_group_kind(&request.kind.group, &request.kind.kind);
+        let operation = AdmissionOperation::from_wire(&request.operation);
+        let (response, decision, fired) = match (kind, operation) {
+            (Some(kind), Some(operation)) => {
+                let input = AdmissionInput {
+                    operation,
+                    kind,
+                    namespace: &request.namespace,
+                    name: &request.name,
+                    object: request.object.as_ref(),
+                    old_object: request.old_object.as_ref(),
+                    defaulted: true,
+                };
+                let outcome = self.evaluate(endpoint, &input).await;
+                respond(&request.uid, outcome)
+            }
+            // Not ours (a registration broader than ours): never block it.
+            _ => (
+                AdmissionResponse::allow(&request.uid),
+                "ignored",
+                Vec::new(),
+            ),
+        };
+        let latency = started.elapsed();
+        self.metrics.record(&ReviewRecord {
+            endpoint: endpoint.as_str(),
+            kind: &request.kind.kind,
+            operation: &request.operation,
+            decision,
+            rules: &fired,
+            latency,
+        });
+        let rules: Vec<&str> = fired.iter().map(|(rule, _)| *rule).collect();
+        tracing::info!(
+            uid = %request.uid,
+            endpoint = endpoint.as_str(),
+            kind = %request.kind.kind,
+            object = %format_args!("{}/{}", request.namespace, request.name),
+            operation = %request.operation,
+            rules = %rules.join(","),
+            decision,
+            dry_run = request.dry_run.unwrap_or(false),
+            user = %request.user_info.username,
+            latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+            "admission decision"
+        );
+        tracing::trace!(uid = %request.uid, object = ?request.object, old_object = ?request.old_object, "admission bodies");
+        response
+    }
+
+    async fn evaluate(&self, endpoint: Endpoint, input: &AdmissionInput<'_>) -> Outcome {
+        let mut answers: HashMap<LiveKey, LiveAnswer> = HashMap::new();
+        let deadline = Instant::now() + self.policy.lookups.budget();
+        let mut rounds = 0;
+        loop {
+            let view = RequestView::new(&self.caches, &answers, self.live.is_some());
+            let outcome = match endpoint {
+                Endpoint::Validate => {
+                    Outcome::Validated(rules::validate(input, &view, &self.policy))
+                }
+                Endpoint::Mutate => Outcome::Mutated(rules::mutate(input, &view, &self.policy)),
+            };
+            let misses: Vec<LiveKey> = view
+                .into_misses()
+                .into_iter()
+                .filter(|key| !answers.contains_key(key))
+                .collect();
+            let Some(live) = self
+                .live
+                .as_ref()
+                .filter(|_| !misses.is_empty() && rounds < MAX_LOOKUP_ROUNDS)
+            else {
+                return outcome;
+            };
+            rounds += 1;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let resolved = if remaining.is_zero() {
+                misses
+                    .into_iter()
+                    .map(|key| {
+                        (
+                            key,
+                            LiveAnswer::Failed(
+                                "the live lookup budget of this review is spent".into(),
+                            ),
+                        )
+                    })
+                    .collect()
+            } else {
+                live.resolve(misses, remaining, self.policy.lookups.budget())
+                    .await
+            };
+            for (key, answer) in resolved {
+                self.metrics.lookup(key.kind(), answer.outcome());
+                answers.insert(key, answer);
+            }
+        }
+    }
+}
+
+fn respond(
+    uid: &str,
+    outcome: Outcome,
+) -> (
+    AdmissionResponse,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+) {
+    match outcome {
+        Outcome::Validated(decision) => {
+            let fired = decision
+                .findings
+                .iter()
+                .filter_map(|f| {
+                    f.rule.map(|r| {
+                        (
+                            r.as_str(),
+                            match f.severity {
+                                Severity::Deny => "deny",
+                                Severity::Warn => "warn",
+                            },
+                        )
+                    })
+                })
+                .collect();
+            let warnings = decision.warnings();
+            match decision.denial_message() {
+                Some(message) => (
+                    AdmissionResponse::deny(uid, message).with_warnings(warnings),
+                    "denied",
+                    fired,
+                ),
+                None if warnings.is_empty() => (AdmissionResponse::allow(uid), "allowed", fired),
+                None => (
+                    AdmissionResponse::allow(uid).with_warnings(warnings),
+                    "warned",
+                    fired,
+                ),
+            }
+        }
+        Outcome::Mutated(mutation) => {
+            let fired = mutation
+                .fired
+                .iter()
+                .map(|r| (r.as_str(), "patch"))
+                .collect();
+            match AdmissionResponse::allow(uid)
+                .with_warnings(mutation.warnings.clone())
+                .with_patch(&mutation.patch)
+            {
+                Ok(response) if mutation.patch.is_empty() => (response, "allowed", fired),
+                Ok(response) => (response, "patched", fired),
+                Err(e) => {
+                    tracing::error!(uid, error = %e, "cannot encode a JSON patch; admitting unchanged");
+                    (AdmissionResponse::allow(uid), "error", fired)
+                }
+            }
+        }
+    }
+}
