@@ -9,6 +9,7 @@ use medusa_crds::naming::{
 use medusa_crds::rules::*;
 use medusa_crds::*;
 use serde::Serialize;
+use serde_json::value::{RawValue, to_raw_value};
 use serde_json::{Value, json};
 
 const NS: &str = fixtures::NAMESPACE;
@@ -18,8 +19,8 @@ fn request<'a>(
     kind: ResourceKind,
     operation: AdmissionOperation,
     name: &'a str,
-    object: Option<&'a Value>,
-    old: Option<&'a Value>,
+    object: Option<&'a RawValue>,
+    old: Option<&'a RawValue>,
 ) -> AdmissionInput<'a> {
     AdmissionInput {
         operation,
@@ -52,7 +53,7 @@ fn create_with<T: kube::Resource<DynamicType = ()> + Serialize>(
     view: &dyn ClusterView,
     policy: &Policy,
 ) -> Decision {
-    let value = serde_json::to_value(object).unwrap();
+    let value = to_raw_value(object).unwrap();
     let name = name_of(object);
     validate(
         &request(
@@ -72,8 +73,8 @@ fn update<T: kube::Resource<DynamicType = ()> + Serialize>(
     new: &T,
     view: &dyn ClusterView,
 ) -> Decision {
-    let old_value = serde_json::to_value(old).unwrap();
-    let new_value = serde_json::to_value(new).unwrap();
+    let old_value = to_raw_value(old).unwrap();
+    let new_value = to_raw_value(new).unwrap();
     let name = name_of(new);
     validate(
         &request(
@@ -92,7 +93,7 @@ fn delete<T: kube::Resource<DynamicType = ()> + Serialize>(
     old: &T,
     view: &dyn ClusterView,
 ) -> Decision {
-    let old_value = serde_json::to_value(old).unwrap();
+    let old_value = to_raw_value(old).unwrap();
     let name = name_of(old);
     validate(
         &request(
@@ -112,6 +113,7 @@ fn mutation<T: kube::Resource<DynamicType = ()> + Serialize>(
     view: &dyn ClusterView,
     policy: &Policy,
 ) -> (Mutation, Value) {
+    let raw = to_raw_value(object).unwrap();
     let mut value = serde_json::to_value(object).unwrap();
     let name = name_of(object);
     let result = mutate(
@@ -119,7 +121,7 @@ fn mutation<T: kube::Resource<DynamicType = ()> + Serialize>(
             kind_of::<T>(),
             AdmissionOperation::Create,
             &name,
-            Some(&value),
+            Some(&raw),
             None,
         ),
         view,
@@ -1381,7 +1383,7 @@ mod policy_actions {
 
     #[test]
     fn an_unreadable_object_is_denied_with_the_reason() {
-        let value = json!({"apiVersion": "medusa.k8ssandra.io/v1alpha1", "kind": "MedusaBackupJob", "metadata": {"name": "x"}, "spec": {"cassandraDatacenter": 5}});
+        let value = to_raw_value(&json!({"apiVersion": "medusa.k8ssandra.io/v1alpha1", "kind": "MedusaBackupJob", "metadata": {"name": "x"}, "spec": {"cassandraDatacenter": 5}})).unwrap();
         let decision = validate(
             &request(
                 ResourceKind::MedusaBackupJob,

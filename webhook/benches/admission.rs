@@ -1,1 +1,601 @@
-fn main() {}
+//! Admission throughput, latency and memory, against a baseline.
+//!
+//! `cargo bench -p medusa-webhook --bench admission` starts, as child processes, (1) the real
+//! webhook server on 127.0.0.1 with caches holding 10,000 Secret metadata entries, 2,000
+//! MedusaBackups and 200 clusters, and (2) a baseline: an axum and rustls endpoint with the same
+//! TLS setup that returns a fixed "allowed" review. It drives each with the same realistic mix
+//! of reviews from several concurrent keep-alive HTTPS clients, and prints reviews per second,
+//! p50, p99 and p99.9 latency, the server's peak RSS, and the ratio.
+//!
+//! The two servers are measured in alternating rounds and the median round of each is reported,
+//! so that a noisy neighbour on a shared machine does not decide the ratio.
+//!
+//! Environment: `BENCH_SECONDS` (measured seconds per round, default 5), `BENCH_ROUNDS`
+//! (default 3), `BENCH_CLIENTS` (concurrent connections, default 16), `BENCH_REPORT` (also
+//! write the report to this file).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)] // a bench binary
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::post;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client as HttpClient;
+use hyper_util::rt::TokioExecutor;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::core::PartialObjectMeta;
+use medusa_crds::rules::Policy;
+use medusa_crds::*;
+use medusa_webhook::cache::Caches;
+use medusa_webhook::engine::Engine;
+use medusa_webhook::metrics::Metrics;
+use medusa_webhook::server::{Limits, admission_router, serve_tls};
+use medusa_webhook::tls::{CertificateStore, load_files, server_config};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+/// mimalloc: the request path allocates many short-lived objects from several threads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const NAMESPACES: usize = 20;
+const CLUSTERS_PER_NAMESPACE: usize = 10;
+const BACKUPS_PER_CLUSTER: usize = 10;
+const SECRETS: usize = 10_000;
+
+fn ns(i: usize) -> String {
+    format!("team-{i:02}")
+}
+
+fn populate(writers: &mut medusa_webhook::cache::Writers) {
+    let mut clusters = Vec::new();
+    let mut datacenters = Vec::new();
+    let mut backups = Vec::new();
+    let mut configurations = Vec::new();
+    for n in 0..NAMESPACES {
+        let namespace = ns(n);
+        configurations.push(MedusaConfiguration::test("s3").namespace(&namespace));
+        for c in 0..CLUSTERS_PER_NAMESPACE {
+            let name = format!("c{c}");
+            let dc = format!("{name}-dc1");
+            let mut cluster = K8ssandraCluster::test(&name)
+                .namespace(&namespace)
+                .configuration_ref("s3");
+            cluster.spec.cassandra = None;
+            clusters.push(cluster.add_datacenter(&dc, None, None, 3));
+            datacenters.push(
+                CassandraDatacenter::test(&dc)
+                    .namespace(&namespace)
+                    .cluster(&name),
+            );
+            for b in 0..BACKUPS_PER_CLUSTER {
+                backups.push(
+                    MedusaBackup::test(&format!("{dc}-backup-{b}"))
+                        .namespace(&namespace)
+                        .dc(&dc),
+                );
+            }
+        }
+    }
+    let secrets = (0..SECRETS).map(|i| PartialObjectMeta::<Secret> {
+        types: None,
+        metadata: ObjectMeta {
+            name: Some(if i < NAMESPACES {
+                "medusa-bucket-key".into()
+            } else {
+                format!("secret-{i}")
+            }),
+            namespace: Some(ns(i % NAMESPACES)),
+            uid: Some(format!("00000000-0000-4000-8000-{i:012}")),
+            resource_version: Some(format!("{}", 1000 + i)),
+            ..ObjectMeta::default()
+        },
+        _phantom: std::marker::PhantomData,
+    });
+    writers.configurations.fill(configurations);
+    writers.clusters.fill(clusters);
+    writers.datacenters.fill(datacenters);
+    writers.backups.fill(backups);
+    writers.backup_jobs.fill([]);
+    writers.restore_jobs.fill([]);
+    writers.tasks.fill([]);
+    writers
+        .schedules
+        .fill([MedusaBackupSchedule::test("nightly")
+            .namespace(&ns(0))
+            .dc("c0-dc1")]);
+    writers.secrets.fill(secrets);
+}
+
+fn review<T: kube::Resource<DynamicType = ()> + serde::Serialize>(
+    operation: &str,
+    object: Option<&T>,
+    old: Option<&T>,
+) -> Vec<u8> {
+    let meta = object.or(old).unwrap().meta().clone();
+    serde_json::to_vec(&json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "3f0c8f5e-7a0b-4b7e-9f3a-5d8e2c1b0a99",
+            "kind": {"group": T::group(&()), "version": T::version(&()), "kind": T::kind(&())},
+            "resource": {"group": T::group(&()), "version": T::version(&()), "resource": T::plural(&())},
+            "requestKind": {"group": T::group(&()), "version": T::version(&()), "kind": T::kind(&())},
+            "namespace": meta.namespace,
+            "name": meta.name,
+            "operation": operation,
+            "userInfo": {"username": "system:serviceaccount:k8ssandra-operator:k8ssandra-operator", "uid": "a1", "groups": ["system:serviceaccounts", "system:authenticated"]},
+            "object": object.map(|o| serde_json::to_value(o).unwrap()),
+            "oldObject": old.map(|o| serde_json::to_value(o).unwrap()),
+            "dryRun": false,
+            "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"}
+        }
+    }))
+    .unwrap()
+}
+
+/// The mix: (weight, path, body).
+fn workload() -> Vec<(u32, &'static str, Vec<u8>)> {
+    let namespace = ns(3);
+    let job = MedusaBackupJob::test("c4-dc1-20240501100000")
+        .namespace(&namespace)
+        .dc("c4-dc1");
+    let scheduled = MedusaBackupJob::test("nightly-1714528800")
+        .namespace(&ns(0))
+        .dc("c0-dc1");
+    let sync = MedusaTask::test("sync-1", Operation::Sync)
+        .namespace(&namespace)
+        .dc("c4-dc1");
+    let purge = MedusaTask::test("purge-1", Operation::Purge)
+        .namespace(&namespace)
+        .dc("c4-dc1");
+    let restore = MedusaRestoreJob::test("restore-1")
+        .namespace(&namespace)
+        .dc("c4-dc1")
+        .backup("c4-dc1-backup-3");
+    let schedule = MedusaBackupSchedule::test("nightly")
+        .namespace(&ns(0))
+        .dc("c0-dc1");
+    let backup = MedusaBackup::test("c4-dc1-backup-1")
+        .namespace(&namespace)
+        .dc("c4-dc1");
+    let mut cluster = K8ssandraCluster::test("c5")
+        .namespace(&namespace)
+        .configuration_ref("s3");
+    cluster.spec.cassandra = None;
+    let cluster = cluster.add_datacenter("c5-dc1", None, None, 3);
+    let mut new_cluster = K8ssandraCluster::test("fresh")
+        .namespace(&namespace)
+        .configuration_ref("s3");
+    new_cluster.spec.cassandra = None;
+    let new_cluster = new_cluster.add_datacenter("fresh-dc1", None, None, 3);
+    vec![
+        (30, "/validate", review("CREATE", Some(&job), None)),
+        (15, "/mutate", review("CREATE", Some(&job), None)),
+        (5, "/mutate", review("CREATE", Some(&scheduled), None)),
+        (10, "/validate", review("CREATE", Some(&sync), None)),
+        (5, "/validate", review("CREATE", Some(&purge), None)),
+        (10, "/validate", review("DELETE", None, Some(&backup))),
+        (5, "/validate", review("CREATE", Some(&restore), None)),
+        (
+            5,
+            "/validate",
+            review(
+                "UPDATE",
+                Some(&schedule.clone().disabled()),
+                Some(&schedule),
+            ),
+        ),
+        (
+            10,
+            "/validate",
+            review(
+                "UPDATE",
+                Some(&cluster.clone().label("team", "x")),
+                Some(&cluster),
+            ),
+        ),
+        (5, "/validate", review("CREATE", Some(&new_cluster), None)),
+    ]
+}
+
+// === server roles ===
+
+async fn serve(role: &str) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cert = std::env::var("BENCH_CERT").unwrap();
+    let key = std::env::var("BENCH_KEY").unwrap();
+    let metrics = Arc::new(Metrics::new());
+    let store = CertificateStore::new(
+        load_files(Path::new(&cert), Path::new(&key)).unwrap(),
+        metrics.not_after(),
+    );
+    let tls = server_config(store).unwrap();
+    let limits = Limits::default();
+    let router = match role {
+        "webhook" => {
+            let (caches, mut writers) = Caches::new();
+            populate(&mut writers);
+            let engine = Arc::new(Engine::new(
+                caches,
+                None,
+                Arc::new(Policy::default()),
+                metrics,
+            ));
+            admission_router(engine, limits)
+        }
+        _ => {
+            let fixed: Bytes = serde_json::to_vec(&json!({
+                "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                "response": {"uid": "3f0c8f5e-7a0b-4b7e-9f3a-5d8e2c1b0a99", "allowed": true}
+            }))
+            .unwrap()
+            .into();
+            let handler = move |body: Bytes| {
+                let fixed = fixed.clone();
+                async move {
+                    drop(body);
+                    ([(http::header::CONTENT_TYPE, "application/json")], fixed)
+                }
+            };
+            Router::new()
+                .route("/validate", post(handler.clone()))
+                .route("/mutate", post(handler))
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    println!("PORT {}", listener.local_addr().unwrap().port());
+    std::io::stdout().flush().unwrap();
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone();
+    // Serve until the orchestrator closes our stdin.
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+        stop.cancel();
+    });
+    serve_tls(listener, tls, router, limits, cancel).await;
+}
+
+// === load ===
+
+struct Run {
+    reviews: usize,
+    seconds: f64,
+    latencies_us: Vec<u32>,
+    peak_rss_kib: u64,
+    errors: usize,
+}
+
+impl Run {
+    fn per_second(&self) -> f64 {
+        self.reviews as f64 / self.seconds
+    }
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return 0.0;
+        }
+        let index = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
+        f64::from(self.latencies_us[index]) / 1000.0
+    }
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn drive(role: &str, cert: &Path, key: &Path, ca_pem: &str, seconds: u64, clients: usize) -> Run {
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new(exe)
+        .env("MEDUSA_BENCH_ROLE", role)
+        .env("BENCH_CERT", cert)
+        .env("BENCH_KEY", key)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let port: u16 = line.trim().strip_prefix("PORT ").unwrap().parse().unwrap();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let run = runtime.block_on(async move {
+        let mut roots = rustls::RootCertStore::empty();
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_only()
+            .enable_http1()
+            .build();
+        let client: HttpClient<_, Full<Bytes>> = HttpClient::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(clients * 2)
+            .build(connector);
+        let mix: Vec<(&'static str, Bytes)> = workload()
+            .into_iter()
+            .flat_map(|(weight, path, body)| {
+                let body = Bytes::from(body);
+                (0..weight).map(move |_| (path, body.clone()))
+            })
+            .collect();
+        let mix = Arc::new(mix);
+        let warmup = Duration::from_secs(2);
+        let start = Instant::now();
+        let measure_from = start + warmup;
+        let end = measure_from + Duration::from_secs(seconds);
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            let client = client.clone();
+            let mix = mix.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(200_000);
+                let mut errors = 0usize;
+                let mut i = c * 7;
+                loop {
+                    let now = Instant::now();
+                    if now >= end {
+                        break;
+                    }
+                    let (path, body) = &mix[i % mix.len()];
+                    i += 1;
+                    let request = http::Request::post(format!("https://localhost:{port}{path}"))
+                        .header("content-type", "application/json")
+                        .body(Full::new(body.clone()))
+                        .unwrap();
+                    let sent = Instant::now();
+                    let ok = match client.request(request).await {
+                        Ok(response) => {
+                            let status = response.status();
+                            let body = response.into_body().collect().await.map(|b| b.to_bytes());
+                            status.is_success()
+                                && body.is_ok_and(|b| b.windows(7).any(|w| w == b"allowed"))
+                        }
+                        Err(_) => false,
+                    };
+                    if sent >= measure_from {
+                        if ok {
+                            latencies.push(
+                                u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX),
+                            );
+                        } else {
+                            errors += 1;
+                        }
+                    }
+                }
+                (latencies, errors)
+            }));
+        }
+        let mut latencies = Vec::new();
+        let mut errors = 0;
+        for task in tasks {
+            let (l, e) = task.await.unwrap();
+            latencies.extend(l);
+            errors += e;
+        }
+        latencies.sort_unstable();
+        Run {
+            reviews: latencies.len(),
+            seconds: seconds as f64,
+            latencies_us: latencies,
+            peak_rss_kib: 0,
+            errors,
+        }
+    });
+    let mut run = run;
+    run.peak_rss_kib = peak_rss_kib(child.id());
+    drop(child.stdin.take());
+    let _ = child.wait();
+    run
+}
+
+/// The engine alone, in process: CPU time per review of each kind in the mix, without TLS or
+/// HTTP. Returns (label, µs per review) and the weighted mean.
+fn engine_cost(iterations: usize) -> (Vec<(String, f64)>, f64) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (caches, mut writers) = Caches::new();
+        populate(&mut writers);
+        let engine = Engine::new(
+            caches,
+            None,
+            Arc::new(Policy::default()),
+            Arc::new(Metrics::new()),
+        );
+        let mut rows = Vec::new();
+        let mut weighted = 0.0;
+        let mut weights = 0.0;
+        for (weight, path, body) in workload() {
+            let endpoint = if path == "/mutate" {
+                medusa_webhook::engine::Endpoint::Mutate
+            } else {
+                medusa_webhook::engine::Endpoint::Validate
+            };
+            let started = Instant::now();
+            for _ in 0..iterations {
+                let review = medusa_webhook::admission::parse_review(&body).unwrap();
+                let response = engine.review(endpoint, &review.request).await;
+                std::hint::black_box(
+                    medusa_webhook::admission::review_body(&review.api_version, &response).unwrap(),
+                );
+            }
+            let micros = started.elapsed().as_secs_f64() * 1e6 / iterations as f64;
+            let review: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let label = format!(
+                "{} {} {} ({} bytes)",
+                path,
+                review["request"]["operation"].as_str().unwrap(),
+                review["request"]["kind"]["kind"].as_str().unwrap(),
+                body.len()
+            );
+            rows.push((label, micros));
+            weighted += micros * f64::from(weight);
+            weights += f64::from(weight);
+        }
+        (rows, weighted / weights)
+    })
+}
+
+fn main() {
+    if std::env::var("MEDUSA_BENCH_ROLE").as_deref() == Ok("engine") {
+        let (rows, mean) = engine_cost(20_000);
+        for (label, micros) in rows {
+            println!("{micros:>8.2} µs  {label}");
+        }
+        println!("{mean:>8.2} µs  weighted mean of the mix");
+        return;
+    }
+    if let Ok(role) = std::env::var("MEDUSA_BENCH_ROLE") {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(serve(&role));
+        return;
+    }
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        // `cargo test --benches` and IDE discovery: nothing to list.
+        return;
+    }
+    let seconds: u64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let clients: usize = std::env::var("BENCH_CLIENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(16);
+    let dir = std::env::temp_dir().join(format!("medusa-webhook-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bundle = medusa_webhook::selfsigned::generate(vec!["localhost".into()]).unwrap();
+    let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
+    std::fs::write(&cert, &bundle.cert_pem).unwrap();
+    std::fs::write(&key, &bundle.key_pem).unwrap();
+
+    println!(
+        "medusa-webhook admission bench: {clients} keep-alive HTTPS clients, {rounds} alternating rounds of {seconds} s measured after 2 s warm-up"
+    );
+    println!(
+        "caches: {SECRETS} Secret metadata entries, {} MedusaBackups, {} K8ssandraClusters",
+        NAMESPACES * CLUSTERS_PER_NAMESPACE * BACKUPS_PER_CLUSTER,
+        NAMESPACES * CLUSTERS_PER_NAMESPACE
+    );
+    let mut webhook_runs = Vec::new();
+    let mut baseline_runs = Vec::new();
+    for round in 1..=rounds {
+        webhook_runs.push(drive(
+            "webhook",
+            &cert,
+            &key,
+            &bundle.ca_pem,
+            seconds,
+            clients,
+        ));
+        baseline_runs.push(drive(
+            "baseline",
+            &cert,
+            &key,
+            &bundle.ca_pem,
+            seconds,
+            clients,
+        ));
+        println!(
+            "round {round}: webhook {:.0}/s, baseline {:.0}/s",
+            webhook_runs[round - 1].per_second(),
+            baseline_runs[round - 1].per_second()
+        );
+    }
+    let median = |mut runs: Vec<Run>| -> Run {
+        runs.sort_by(|a, b| a.per_second().total_cmp(&b.per_second()));
+        let peak = runs.iter().map(|r| r.peak_rss_kib).max().unwrap_or(0);
+        let mut middle = runs.swap_remove(runs.len() / 2);
+        middle.peak_rss_kib = peak;
+        middle
+    };
+    let webhook = median(webhook_runs);
+    let baseline = median(baseline_runs);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let mut report = String::new();
+    report.push_str("| server | reviews/s | p50 ms | p99 ms | p99.9 ms | peak RSS MiB | errors |\n|---|---|---|---|---|---|---|\n");
+    for (name, run) in [
+        ("medusa-webhook", &webhook),
+        ("baseline (fixed allowed review)", &baseline),
+    ] {
+        report.push_str(&format!(
+            "| {name} | {:.0} | {:.3} | {:.3} | {:.3} | {:.1} | {} |\n",
+            run.per_second(),
+            run.percentile(0.50),
+            run.percentile(0.99),
+            run.percentile(0.999),
+            run.peak_rss_kib as f64 / 1024.0,
+            run.errors
+        ));
+    }
+    let ratio = webhook.per_second() / baseline.per_second().max(1.0);
+    report.push_str(&format!(
+        "\nthroughput ratio webhook/baseline: {ratio:.2}\n"
+    ));
+    let targets = [
+        (
+            "at least 10,000 reviews/s",
+            webhook.per_second() >= 10_000.0,
+        ),
+        ("p99 under 5 ms", webhook.percentile(0.99) < 5.0),
+        ("at least 0.8 of the baseline's throughput", ratio >= 0.8),
+        ("peak RSS under 64 MiB", webhook.peak_rss_kib < 64 * 1024),
+    ];
+    for (target, met) in targets {
+        report.push_str(&format!(
+            "- {target}: {}\n",
+            if met { "met" } else { "NOT met" }
+        ));
+    }
+    println!("\n{report}");
+    if let Ok(path) = std::env::var("BENCH_REPORT") {
+        std::fs::write(&path, &report).unwrap();
+    }
+}

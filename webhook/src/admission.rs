@@ -3,9 +3,11 @@
 //! kube-rs's `AdmissionResponse` serializes `patch` as an array of numbers (kube-rs issue
 //! 1781); the API server wants a base64 string. These types write exactly what it expects.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// The review versions we answer. The API server sends v1 (our registration asks for it);
 /// v1beta1 has the same shape and is echoed back as such.
@@ -36,89 +38,92 @@ pub enum ReviewError {
 /// An incoming AdmissionReview.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct IncomingReview {
-    #[serde(default)]
-    api_version: String,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    request: Option<AdmissionRequest>,
+struct IncomingReview<'a> {
+    #[serde(default, borrow)]
+    api_version: Cow<'a, str>,
+    #[serde(default, borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    request: Option<AdmissionRequest<'a>>,
 }
 
-/// The `request` of an AdmissionReview: what the rules need, nothing more.
+/// The `request` of an AdmissionReview: what the rules need, nothing more, borrowed from the
+/// request body (objects stay JSON text until a rule decodes them).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AdmissionRequest {
+pub struct AdmissionRequest<'a> {
     /// Echoed in the response.
-    #[serde(default)]
-    pub uid: String,
+    #[serde(default, borrow)]
+    pub uid: Cow<'a, str>,
     /// The object's kind.
-    pub kind: GroupVersionKind,
+    #[serde(borrow)]
+    pub kind: GroupVersionKind<'a>,
     /// The object's namespace.
-    #[serde(default)]
-    pub namespace: String,
+    #[serde(default, borrow)]
+    pub namespace: Cow<'a, str>,
     /// The object's name (empty on CREATE with `generateName`).
-    #[serde(default)]
-    pub name: String,
+    #[serde(default, borrow)]
+    pub name: Cow<'a, str>,
     /// CREATE, UPDATE, DELETE or CONNECT.
-    pub operation: String,
-    /// The new object.
-    #[serde(default)]
-    pub object: Option<Value>,
-    /// The previous object.
-    #[serde(default)]
-    pub old_object: Option<Value>,
+    #[serde(borrow)]
+    pub operation: Cow<'a, str>,
+    /// The new object, as JSON text (each rule decodes what it needs straight from it).
+    #[serde(default, borrow)]
+    pub object: Option<&'a RawValue>,
+    /// The previous object, as JSON text.
+    #[serde(default, borrow)]
+    pub old_object: Option<&'a RawValue>,
     /// Whether the request is a dry run.
     #[serde(default)]
     pub dry_run: Option<bool>,
     /// Who asked, for the logs.
-    #[serde(default)]
-    pub user_info: UserInfo,
+    #[serde(default, borrow)]
+    pub user_info: UserInfo<'a>,
 }
 
 /// A group, version and kind.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
-pub struct GroupVersionKind {
+pub struct GroupVersionKind<'a> {
     /// API group (empty for core).
-    #[serde(default)]
-    pub group: String,
+    #[serde(default, borrow)]
+    pub group: Cow<'a, str>,
     /// Version.
-    #[serde(default)]
-    pub version: String,
+    #[serde(default, borrow)]
+    pub version: Cow<'a, str>,
     /// Kind.
-    #[serde(default)]
-    pub kind: String,
+    #[serde(default, borrow)]
+    pub kind: Cow<'a, str>,
 }
 
 /// The requesting user.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct UserInfo {
+pub struct UserInfo<'a> {
     /// User name.
-    #[serde(default)]
-    pub username: String,
+    #[serde(default, borrow)]
+    pub username: Cow<'a, str>,
 }
 
 /// A parsed review: the request and the apiVersion to answer with.
 #[derive(Debug)]
-pub struct Review {
+pub struct Review<'a> {
     /// The apiVersion to echo.
-    pub api_version: String,
+    pub api_version: Cow<'a, str>,
     /// The request.
-    pub request: AdmissionRequest,
+    pub request: AdmissionRequest<'a>,
 }
 
-/// Parses an AdmissionReview body.
-pub fn parse_review(body: &[u8]) -> Result<Review, ReviewError> {
+/// Parses an AdmissionReview body, borrowing from it.
+pub fn parse_review(body: &[u8]) -> Result<Review<'_>, ReviewError> {
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ReviewError::Malformed("expected a JSON object".into()));
     }
     let incoming: IncomingReview =
         serde_json::from_slice(body).map_err(|e| ReviewError::Malformed(e.to_string()))?;
-    if !SUPPORTED_VERSIONS.contains(&incoming.api_version.as_str()) {
-        return Err(ReviewError::Version(incoming.api_version));
+    if !SUPPORTED_VERSIONS.contains(&incoming.api_version.as_ref()) {
+        return Err(ReviewError::Version(incoming.api_version.into_owned()));
     }
     if incoming.kind != "AdmissionReview" {
-        return Err(ReviewError::Kind(incoming.kind));
+        return Err(ReviewError::Kind(incoming.kind.into_owned()));
     }
     let request = incoming.request.ok_or(ReviewError::NoRequest)?;
     if request.uid.is_empty() {
@@ -235,13 +240,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    use serde_json::Value;
+
     fn body(value: Value) -> Vec<u8> {
         serde_json::to_vec(&value).unwrap()
     }
 
     #[test]
     fn a_v1_review_parses() {
-        let review = parse_review(&body(json!({
+        let bytes = body(json!({
             "apiVersion": "admission.k8s.io/v1",
             "kind": "AdmissionReview",
             "request": {
@@ -256,8 +263,8 @@ mod tests {
                 "dryRun": true,
                 "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"}
             }
-        })))
-        .unwrap();
+        }));
+        let review = parse_review(&bytes).unwrap();
         assert_eq!(review.request.uid, "705ab4f5-6393-11e8-b7cc-42010a800002");
         assert_eq!(review.request.kind.kind, "MedusaBackupJob");
         assert_eq!(review.request.dry_run, Some(true));

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use medusa_crds::rules::{
-    self, AdmissionInput, AdmissionOperation, Policy, ResourceKind, Severity,
+    self, AdmissionInput, AdmissionOperation, Policy, ResourceKind, RuleId, Severity,
 };
 
 use crate::admission::{AdmissionRequest, AdmissionResponse};
 use crate::cache::Caches;
 use crate::live::{Live, LiveAnswer, LiveKey};
-use crate::metrics::{Metrics, ReviewRecord};
+use crate::metrics::{DECISIONS, Metrics, ReviewRecord};
 use crate::view::RequestView;
 
 /// How many rounds of live lookups one review may do: a found configuration can lead to
@@ -34,6 +34,13 @@ impl Endpoint {
         match self {
             Self::Validate => "validate",
             Self::Mutate => "mutate",
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Self::Validate => 0,
+            Self::Mutate => 1,
         }
     }
 }
@@ -82,7 +89,7 @@ impl Engine {
     pub async fn review(
         &self,
         endpoint: Endpoint,
-        request: &AdmissionRequest,
+        request: &AdmissionRequest<'_>,
     ) -> AdmissionResponse {
         let started = Instant::now();
         let kind = ResourceKind::from_group_kind(&request.kind.group, &request.kind.kind);
@@ -94,8 +101,8 @@ impl Engine {
                     kind,
                     namespace: &request.namespace,
                     name: &request.name,
-                    object: request.object.as_ref(),
-                    old_object: request.old_object.as_ref(),
+                    object: request.object,
+                    old_object: request.old_object,
                     defaulted: true,
                 };
                 let outcome = self.evaluate(endpoint, &input).await;
@@ -110,14 +117,20 @@ impl Engine {
         };
         let latency = started.elapsed();
         self.metrics.record(&ReviewRecord {
-            endpoint: endpoint.as_str(),
-            kind: &request.kind.kind,
-            operation: &request.operation,
-            decision,
+            endpoint: endpoint.index(),
+            kind,
+            operation,
+            decision: DECISIONS
+                .iter()
+                .position(|d| *d == decision)
+                .unwrap_or(DECISIONS.len() - 1),
             rules: &fired,
             latency,
         });
-        let rules: Vec<&str> = fired.iter().map(|(rule, _)| *rule).collect();
+        let rules: Vec<&str> = fired
+            .iter()
+            .map(|(rule, _)| RuleId::as_str(*rule))
+            .collect();
         tracing::info!(
             uid = %request.uid,
             endpoint = endpoint.as_str(),
@@ -185,14 +198,8 @@ impl Engine {
     }
 }
 
-fn respond(
-    uid: &str,
-    outcome: Outcome,
-) -> (
-    AdmissionResponse,
-    &'static str,
-    Vec<(&'static str, &'static str)>,
-) {
+/// The response, the decision label and the rules fired (with their decision index).
+fn respond(uid: &str, outcome: Outcome) -> (AdmissionResponse, &'static str, Vec<(RuleId, usize)>) {
     match outcome {
         Outcome::Validated(decision) => {
             let fired = decision
@@ -201,10 +208,10 @@ fn respond(
                 .filter_map(|f| {
                     f.rule.map(|r| {
                         (
-                            r.as_str(),
+                            r,
                             match f.severity {
-                                Severity::Deny => "deny",
-                                Severity::Warn => "warn",
+                                Severity::Deny => 0,
+                                Severity::Warn => 1,
                             },
                         )
                     })
@@ -226,11 +233,7 @@ fn respond(
             }
         }
         Outcome::Mutated(mutation) => {
-            let fired = mutation
-                .fired
-                .iter()
-                .map(|r| (r.as_str(), "patch"))
-                .collect();
+            let fired = mutation.fired.iter().map(|r| (*r, 2)).collect();
             match AdmissionResponse::allow(uid)
                 .with_warnings(mutation.warnings.clone())
                 .with_patch(&mutation.patch)
@@ -243,5 +246,79 @@ fn respond(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::Mutex;
+
+    use medusa_crds::MedusaBackupJob;
+
+    use super::*;
+    use crate::admission::parse_review;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn one_structured_line_per_decision_without_bodies() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let (caches, mut writers) = Caches::new();
+        writers.ready_empty();
+        let engine = Engine::new(
+            caches,
+            None,
+            Arc::new(Policy::default()),
+            Arc::new(Metrics::new()),
+        );
+        let job = MedusaBackupJob::test("nightly").dc("dc-with-a-secret-marker");
+        let review = serde_json::json!({
+            "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {
+                "uid": "u-log", "operation": "CREATE", "namespace": "k8ssandra", "name": "nightly",
+                "kind": {"group": "medusa.k8ssandra.io", "version": "v1alpha1", "kind": "MedusaBackupJob"},
+                "object": serde_json::to_value(&job).unwrap()
+            }
+        });
+        let body = serde_json::to_vec(&review).unwrap();
+        let review = parse_review(&body).unwrap();
+        engine.review(Endpoint::Validate, &review.request).await;
+
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1, "{text}");
+        let line: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(line["uid"], "u-log");
+        assert_eq!(line["kind"], "MedusaBackupJob");
+        assert_eq!(line["object"], "k8ssandra/nightly");
+        assert_eq!(line["operation"], "CREATE");
+        assert_eq!(line["rules"], "J1");
+        assert_eq!(line["decision"], "denied");
+        assert!(line["latency_us"].is_u64());
+        assert!(
+            !text.contains("secret-marker"),
+            "an object body leaked into the log: {text}"
+        );
     }
 }

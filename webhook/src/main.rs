@@ -18,6 +18,10 @@ use medusa_webhook::server::{
 use medusa_webhook::{selfsigned, tls, watch};
 use tokio_util::sync::CancellationToken;
 
+/// mimalloc: the request path allocates many short-lived objects from several threads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

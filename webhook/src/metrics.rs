@@ -1,9 +1,11 @@
 //! Prometheus metrics: reviews and rule findings by kind, operation and decision; review
 //! latency from 50 µs; live lookups; cache sizes; seconds until the serving certificate expires.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+
+use medusa_crds::rules::{AdmissionOperation, ResourceKind, RuleId};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -24,15 +26,15 @@ pub const LATENCY_BUCKETS: [f64; 16] = [
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReviewLabels {
     endpoint: &'static str,
-    kind: String,
-    operation: String,
+    kind: &'static str,
+    operation: &'static str,
     decision: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RuleLabels {
-    kind: String,
-    operation: String,
+    kind: &'static str,
+    operation: &'static str,
     rule: &'static str,
     decision: &'static str,
 }
@@ -53,12 +55,47 @@ struct CacheLabels {
     cache: &'static str,
 }
 
+/// Label values, in a fixed order: counters are looked up by index on the request path, without
+/// hashing or locking, and created on first use.
+const ENDPOINTS: [&str; 2] = ["validate", "mutate"];
+const OPERATIONS: [&str; 5] = ["CREATE", "UPDATE", "DELETE", "CONNECT", "other"];
+/// Review decisions.
+pub const DECISIONS: [&str; 6] = ["allowed", "denied", "warned", "patched", "ignored", "error"];
+/// Rule decisions.
+pub const RULE_DECISIONS: [&str; 3] = ["deny", "warn", "patch"];
+const KINDS: usize = ResourceKind::ALL.len() + 1;
+
+fn kind_label(kind: Option<ResourceKind>) -> (usize, &'static str) {
+    match kind {
+        Some(kind) => (
+            ResourceKind::ALL
+                .iter()
+                .position(|k| *k == kind)
+                .unwrap_or(KINDS - 1),
+            kind.as_str(),
+        ),
+        None => (KINDS - 1, "other"),
+    }
+}
+
+fn operation_label(operation: Option<AdmissionOperation>) -> usize {
+    match operation {
+        Some(AdmissionOperation::Create) => 0,
+        Some(AdmissionOperation::Update) => 1,
+        Some(AdmissionOperation::Delete) => 2,
+        Some(AdmissionOperation::Connect) => 3,
+        None => 4,
+    }
+}
+
 /// The webhook's metrics.
 pub struct Metrics {
     registry: Registry,
     reviews: Family<ReviewLabels, Counter>,
     rules: Family<RuleLabels, Counter>,
-    latency: Family<EndpointLabels, Histogram, fn() -> Histogram>,
+    review_handles: Box<[OnceLock<Counter>]>,
+    rule_handles: Box<[OnceLock<Counter>]>,
+    latency_handles: [Histogram; 2],
     lookups: Family<LookupLabels, Counter>,
     cache_objects: Family<CacheLabels, Gauge>,
     cache_ready: Family<CacheLabels, Gauge>,
@@ -79,16 +116,16 @@ fn latency_histogram() -> Histogram {
 /// One review's outcome, for the metrics.
 #[derive(Debug)]
 pub struct ReviewRecord<'a> {
-    /// `validate` or `mutate`.
-    pub endpoint: &'static str,
-    /// The kind.
-    pub kind: &'a str,
-    /// The operation.
-    pub operation: &'a str,
-    /// allowed, denied, warned, patched, ignored or error.
-    pub decision: &'static str,
-    /// Rules that fired with their decision (deny, warn, patch).
-    pub rules: &'a [(&'static str, &'static str)],
+    /// 0 for `validate`, 1 for `mutate`.
+    pub endpoint: usize,
+    /// The kind, when one we serve.
+    pub kind: Option<ResourceKind>,
+    /// The operation, when a known one.
+    pub operation: Option<AdmissionOperation>,
+    /// An index into [`DECISIONS`].
+    pub decision: usize,
+    /// Rules that fired, with an index into [`RULE_DECISIONS`].
+    pub rules: &'a [(RuleId, usize)],
     /// Time spent.
     pub latency: Duration,
 }
@@ -119,6 +156,8 @@ impl Metrics {
             "Time to answer a review",
             latency.clone(),
         );
+        let latency_handles =
+            ENDPOINTS.map(|endpoint| latency.get_or_create(&EndpointLabels { endpoint }).clone());
         let lookups = Family::<LookupLabels, Counter>::default();
         registry.register(
             "live_lookups",
@@ -147,7 +186,13 @@ impl Metrics {
             registry,
             reviews,
             rules,
-            latency,
+            review_handles: (0..ENDPOINTS.len() * KINDS * OPERATIONS.len() * DECISIONS.len())
+                .map(|_| OnceLock::new())
+                .collect(),
+            rule_handles: (0..KINDS * OPERATIONS.len() * RuleId::ALL.len() * RULE_DECISIONS.len())
+                .map(|_| OnceLock::new())
+                .collect(),
+            latency_handles,
             lookups,
             cache_objects,
             cache_ready,
@@ -163,29 +208,48 @@ impl Metrics {
 
     /// Records one review.
     pub fn record(&self, record: &ReviewRecord<'_>) {
-        self.reviews
-            .get_or_create(&ReviewLabels {
-                endpoint: record.endpoint,
-                kind: record.kind.to_owned(),
-                operation: record.operation.to_owned(),
-                decision: record.decision,
-            })
-            .inc();
-        for (rule, decision) in record.rules {
-            self.rules
-                .get_or_create(&RuleLabels {
-                    kind: record.kind.to_owned(),
-                    operation: record.operation.to_owned(),
-                    rule,
-                    decision,
+        let endpoint = record.endpoint.min(ENDPOINTS.len() - 1);
+        let (kind, kind_name) = kind_label(record.kind);
+        let operation = operation_label(record.operation);
+        let decision = record.decision.min(DECISIONS.len() - 1);
+        let slot =
+            ((endpoint * KINDS + kind) * OPERATIONS.len() + operation) * DECISIONS.len() + decision;
+        if let Some(handle) = self.review_handles.get(slot) {
+            handle
+                .get_or_init(|| {
+                    self.reviews
+                        .get_or_create(&ReviewLabels {
+                            endpoint: ENDPOINTS[endpoint],
+                            kind: kind_name,
+                            operation: OPERATIONS[operation],
+                            decision: DECISIONS[decision],
+                        })
+                        .clone()
                 })
                 .inc();
         }
-        self.latency
-            .get_or_create(&EndpointLabels {
-                endpoint: record.endpoint,
-            })
-            .observe(record.latency.as_secs_f64());
+        for (rule, rule_decision) in record.rules {
+            let rule_index = RuleId::ALL.iter().position(|r| r == rule).unwrap_or(0);
+            let rule_decision = (*rule_decision).min(RULE_DECISIONS.len() - 1);
+            let slot = ((kind * OPERATIONS.len() + operation) * RuleId::ALL.len() + rule_index)
+                * RULE_DECISIONS.len()
+                + rule_decision;
+            if let Some(handle) = self.rule_handles.get(slot) {
+                handle
+                    .get_or_init(|| {
+                        self.rules
+                            .get_or_create(&RuleLabels {
+                                kind: kind_name,
+                                operation: OPERATIONS[operation],
+                                rule: rule.as_str(),
+                                decision: RULE_DECISIONS[rule_decision],
+                            })
+                            .clone()
+                    })
+                    .inc();
+            }
+        }
+        self.latency_handles[endpoint].observe(record.latency.as_secs_f64());
     }
 
     /// Records one live lookup.
@@ -231,11 +295,11 @@ mod tests {
         let metrics = Metrics::new();
         let (caches, _) = Caches::new();
         metrics.record(&ReviewRecord {
-            endpoint: "validate",
-            kind: "MedusaBackupJob",
-            operation: "CREATE",
-            decision: "denied",
-            rules: &[("J1", "deny")],
+            endpoint: 0,
+            kind: Some(ResourceKind::MedusaBackupJob),
+            operation: Some(AdmissionOperation::Create),
+            decision: 1,
+            rules: &[(RuleId::J1, 0)],
             latency: Duration::from_micros(70),
         });
         let text = metrics.encode(&caches);

@@ -9,12 +9,33 @@ use serde_json::json;
 
 use super::view::storage_location;
 use super::{
-    AdmissionInput, AdmissionOperation, Checks, Finding, Lookup, Mutation, RuleId, decode,
-    name_list,
+    AdmissionInput, AdmissionOperation, Checks, Finding, Mutation, RuleId, decode, name_list,
 };
 use crate::merge::{EffectiveStorage, FieldSource, MergeInput, merge_storage};
 use crate::naming::ALLOW_STORAGE_CHANGE_ANNOTATION;
 use crate::types::{K8ssandraCluster, MedusaClusterTemplate, MedusaConfiguration, StorageProvider};
+
+/// Only `spec.medusa`, as JSON text.
+#[derive(serde::Deserialize)]
+struct MedusaSection<'a> {
+    #[serde(default, borrow)]
+    spec: Option<SpecSection<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct SpecSection<'a> {
+    #[serde(default, borrow)]
+    medusa: Option<&'a serde_json::value::RawValue>,
+}
+
+impl<'a> MedusaSection<'a> {
+    fn medusa(&self) -> Option<&'a serde_json::value::RawValue> {
+        self.spec
+            .as_ref()
+            .and_then(|s| s.medusa)
+            .filter(|m| m.get() != "null")
+    }
+}
 
 /// The maximum prefix length we accept.
 pub const MAX_PREFIX_LEN: usize = 256;
@@ -26,62 +47,68 @@ pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> R
     ) {
         return Ok(());
     }
-    let cluster: K8ssandraCluster = decode(input, input.object, "object")?;
-    let Some(medusa) = cluster.spec.medusa.as_ref() else {
+    // Most updates of a K8ssandraCluster do not touch spec.medusa: read only that section first.
+    let Some(medusa_json) = decode::<MedusaSection>(input, input.object, "object")?.medusa() else {
         return Ok(());
     };
+    let medusa: MedusaClusterTemplate = decode(input, Some(medusa_json), "spec.medusa")?;
     let who = input.describe();
     if checks.enabled(RuleId::K1) {
-        operator_rules(&who, medusa, checks);
+        operator_rules(&who, &medusa, checks);
     }
+    if input.operation == AdmissionOperation::Update {
+        let old = decode::<MedusaSection>(input, input.old_object, "old object")?;
+        // Unrelated updates are never blocked by the other rules: with spec.medusa unchanged,
+        // neither the merged storage nor its location can differ from what was admitted.
+        let unchanged = match old.medusa() {
+            Some(old_json) if old_json.get() == medusa_json.get() => true,
+            Some(old_json) => {
+                decode::<MedusaClusterTemplate>(input, Some(old_json), "old spec.medusa")? == medusa
+            }
+            None => false,
+        };
+        if unchanged {
+            return Ok(());
+        }
+    }
+    let cluster: K8ssandraCluster = decode(input, input.object, "object")?;
     let old: Option<K8ssandraCluster> = match input.operation {
         AdmissionOperation::Update => Some(decode(input, input.old_object, "old object")?),
         _ => None,
     };
-    let medusa_changed = old
-        .as_ref()
-        .is_none_or(|old| old.spec.medusa != cluster.spec.medusa);
+    let medusa = &medusa;
 
-    // The configuration, when one is referenced (K2).
+    // The configuration, when one is referenced (K2). Without it, the merged storage cannot be
+    // judged.
     let configuration: Option<Arc<MedusaConfiguration>> = match medusa.configuration_name() {
         None => None,
         Some(name) => {
             let lookup = checks.view.configuration(input.namespace, name);
-            if medusa_changed {
-                let found = checks.require(
-                    RuleId::K2,
-                    lookup,
-                    || format!("that MedusaConfiguration {name:?} exists"),
-                    || format!(
-                        "{who}: MedusaConfiguration {name:?} not found in namespace {ns}; create it first, or fix spec.medusa.medusaConfigurationRef.name (a referenced configuration must be in the K8ssandraCluster's namespace). The operator would fail every reconcile with: medusaconfigurations.medusa.k8ssandra.io {name:?} not found",
-                        ns = input.namespace
-                    ),
-                );
-                match found {
-                    Some(found) => Some(found),
-                    // Without the configuration, the merged storage cannot be judged.
-                    None => return Ok(()),
-                }
-            } else {
-                match lookup {
-                    Lookup::Found(found) => Some(found),
-                    _ => return Ok(()),
-                }
+            let found = checks.require(
+                RuleId::K2,
+                lookup,
+                || format!("that MedusaConfiguration {name:?} exists"),
+                || format!(
+                    "{who}: MedusaConfiguration {name:?} not found in namespace {ns}; create it first, or fix spec.medusa.medusaConfigurationRef.name (a referenced configuration must be in the K8ssandraCluster's namespace). The operator would fail every reconcile with: medusaconfigurations.medusa.k8ssandra.io {name:?} not found",
+                    ns = input.namespace
+                ),
+            );
+            match found {
+                Some(found) => Some(found),
+                None => return Ok(()),
             }
         }
     };
 
     let effective = effective_storage(&cluster, configuration.as_deref(), input.defaulted);
-    if medusa_changed {
-        let configuration_name = medusa.configuration_name();
-        merged_storage_rules(&who, &effective, configuration_name, checks);
-        credentials_rules(&who, &effective, configuration_name, checks);
-        secret_rules(&who, &cluster, input.namespace, &effective, checks);
-        prefix_rules(&who, &effective, checks);
-        shared_location_rules(&who, &cluster, configuration.as_deref(), input, checks);
-        for trap in &effective.traps {
-            checks.warn(RuleId::K9, format!("{who}: {trap}"));
-        }
+    let configuration_name = medusa.configuration_name();
+    merged_storage_rules(&who, &effective, configuration_name, checks);
+    credentials_rules(&who, &effective, configuration_name, checks);
+    secret_rules(&who, &cluster, input.namespace, &effective, checks);
+    prefix_rules(&who, &effective, checks);
+    shared_location_rules(&who, &cluster, configuration.as_deref(), input, checks);
+    for trap in &effective.traps {
+        checks.warn(RuleId::K9, format!("{who}: {trap}"));
     }
     if let Some(old) = old.as_ref() {
         storage_move_rules(

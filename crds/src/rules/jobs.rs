@@ -31,8 +31,10 @@ fn require_datacenter(
     checks: &mut Checks<'_>,
 ) -> Option<Arc<CassandraDatacenter>> {
     let lookup = checks.view.datacenter(namespace, dc);
-    let existing = match (&lookup, checks.view.datacenters(namespace)) {
-        (Lookup::Missing, Lookup::Found(list)) => {
+    let view = checks.view;
+    // Listing the datacenters that do exist is only worth it for the message of a miss.
+    let existing = || match view.datacenters(namespace) {
+        Lookup::Found(list) => {
             let names: Vec<String> = list
                 .iter()
                 .filter_map(|d| d.metadata.name.clone())
@@ -48,14 +50,15 @@ fn require_datacenter(
                 )
             }
         }
-        _ => String::new(),
+        _ => "the datacenters of the namespace cannot be listed".to_owned(),
     };
     checks.require(
         rule,
         lookup,
         || format!("that CassandraDatacenter {dc:?} exists"),
         || format!(
-            "{who}: CassandraDatacenter {dc:?} not found in namespace {namespace} ({existing}); the operator would retry forever and leave the status empty; set spec.cassandraDatacenter to the CassandraDatacenter's metadata.name"
+            "{who}: CassandraDatacenter {dc:?} not found in namespace {namespace} ({}); the operator would retry forever and leave the status empty; set spec.cassandraDatacenter to the CassandraDatacenter's metadata.name",
+            existing()
         ),
     )
 }
@@ -78,7 +81,15 @@ fn forbid_existing<T>(
 }
 
 fn spec_is_immutable(rule: RuleId, input: &AdmissionInput<'_>, checks: &mut Checks<'_>, fix: &str) {
-    let spec = |v: Option<&Value>| v.and_then(|o| o.get("spec")).cloned();
+    #[derive(serde::Deserialize)]
+    struct SpecOnly {
+        #[serde(default)]
+        spec: Option<Value>,
+    }
+    let spec = |v: Option<&serde_json::value::RawValue>| {
+        v.and_then(|o| serde_json::from_str::<SpecOnly>(o.get()).ok())
+            .and_then(|o| o.spec)
+    };
     if input.operation == AdmissionOperation::Update && spec(input.object) != spec(input.old_object)
     {
         checks.deny(

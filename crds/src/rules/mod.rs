@@ -17,8 +17,8 @@ use std::fmt;
 
 use json_patch::PatchOperation;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 pub use policy::{Action, FailureMode, LookupPolicy, Policy, PolicyError, RuleId};
 pub use view::{
@@ -138,10 +138,11 @@ pub struct AdmissionInput<'a> {
     pub namespace: &'a str,
     /// The name of the object (may be empty on CREATE with `generateName`).
     pub name: &'a str,
-    /// The object (CREATE, UPDATE).
-    pub object: Option<&'a Value>,
-    /// The previous object (UPDATE, DELETE).
-    pub old_object: Option<&'a Value>,
+    /// The object as JSON (CREATE, UPDATE). Decoded by each rule into the type it needs,
+    /// straight from the text.
+    pub object: Option<&'a RawValue>,
+    /// The previous object as JSON (UPDATE, DELETE).
+    pub old_object: Option<&'a RawValue>,
     /// Whether the objects went through the API server's schema defaulting: true for
     /// admission requests, false for manifests read from files.
     pub defaulted: bool,
@@ -151,9 +152,19 @@ impl AdmissionInput<'_> {
     /// `Kind namespace/name`, for messages.
     pub fn describe(&self) -> String {
         let name = if self.name.is_empty() {
+            #[derive(serde::Deserialize)]
+            struct Meta {
+                #[serde(default, rename = "generateName")]
+                generate_name: Option<String>,
+            }
+            #[derive(serde::Deserialize)]
+            struct Object {
+                #[serde(default)]
+                metadata: Option<Meta>,
+            }
             self.object
-                .and_then(|o| o.pointer("/metadata/generateName"))
-                .and_then(Value::as_str)
+                .and_then(|o| serde_json::from_str::<Object>(o.get()).ok())
+                .and_then(|o| o.metadata?.generate_name)
                 .map(|g| format!("{g}*"))
                 .unwrap_or_else(|| "(unnamed)".into())
         } else {
@@ -371,9 +382,9 @@ impl<'a> Checks<'a> {
 }
 
 /// Decodes an object, or explains why it cannot be read.
-pub(crate) fn decode<T: DeserializeOwned>(
+pub(crate) fn decode<'a, T: serde::Deserialize<'a>>(
     input: &AdmissionInput<'_>,
-    value: Option<&Value>,
+    value: Option<&'a RawValue>,
     which: &str,
 ) -> Result<T, Finding> {
     let value = value.ok_or_else(|| Finding {
@@ -385,7 +396,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
             input.operation.as_str()
         ),
     })?;
-    T::deserialize(value).map_err(|e| Finding {
+    serde_json::from_str(value.get()).map_err(|e| Finding {
         rule: None,
         severity: Severity::Deny,
         message: format!(

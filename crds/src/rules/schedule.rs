@@ -2,7 +2,7 @@
 
 use super::{AdmissionInput, AdmissionOperation, Checks, Finding, Lookup, RuleId, decode};
 use crate::cron::CronSchedule;
-use crate::types::{ConcurrencyPolicy, MedusaBackup, MedusaBackupSchedule};
+use crate::types::{ConcurrencyPolicy, MedusaBackupSchedule};
 
 pub(super) fn validate_schedule(
     input: &AdmissionInput<'_>,
@@ -62,9 +62,20 @@ pub(super) fn validate_backup(
     if input.operation != AdmissionOperation::Delete {
         return Ok(());
     }
+    // Only the datacenter is read: a MedusaBackup's status can be large.
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Spec {
+        #[serde(default)]
+        cassandra_datacenter: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct SpecOnly {
+        spec: Spec,
+    }
     let dc = input
         .old_object
-        .and_then(|o| decode::<MedusaBackup>(input, Some(o), "old object").ok())
+        .and_then(|o| decode::<SpecOnly>(input, Some(o), "old object").ok())
         .map(|b| b.spec.cassandra_datacenter)
         .filter(|dc| !dc.is_empty())
         .unwrap_or_else(|| "<datacenter>".into());
