@@ -1,0 +1,144 @@
+//! Typed API calls with errors that name the object, the verb and the fix.
+
+use std::fmt::Debug;
+
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::{Api, Resource};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::context::Ctx;
+use crate::error::{CallContext, Result, from_kube};
+
+/// A namespaced kind we call.
+pub trait Kind:
+    Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+    + Clone
+    + DeserializeOwned
+    + Serialize
+    + Debug
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<K> Kind for K where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Serialize
+        + Debug
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// `medusabackupjobs.medusa.k8ssandra.io`.
+pub fn resource_of<K: Kind>() -> String {
+    let group = K::group(&());
+    if group.is_empty() {
+        K::plural(&()).into_owned()
+    } else {
+        format!("{}.{group}", K::plural(&()))
+    }
+}
+
+fn call<'a, K: Kind>(verb: &'a str, namespace: &'a str, name: Option<&str>) -> CallContext<'a> {
+    CallContext {
+        verb,
+        resource: resource_of::<K>(),
+        namespace,
+        object: name.map(|n| format!("{} {n:?}", K::kind(&()))),
+    }
+}
+
+/// The API of a kind in a namespace.
+pub async fn api<K: Kind>(ctx: &Ctx, namespace: &str) -> Result<Api<K>> {
+    Ok(Api::namespaced(ctx.client().await?.clone(), namespace))
+}
+
+/// GET, failing with a not-found error that names the object.
+pub async fn get<K: Kind>(ctx: &Ctx, namespace: &str, name: &str) -> Result<K> {
+    api::<K>(ctx, namespace)
+        .await?
+        .get(name)
+        .await
+        .map_err(|e| from_kube(e, call::<K>("get", namespace, Some(name))))
+}
+
+/// GET, `None` when it does not exist.
+pub async fn get_opt<K: Kind>(ctx: &Ctx, namespace: &str, name: &str) -> Result<Option<K>> {
+    api::<K>(ctx, namespace)
+        .await?
+        .get_opt(name)
+        .await
+        .map_err(|e| from_kube(e, call::<K>("get", namespace, Some(name))))
+}
+
+/// LIST in the namespace, or in every namespace with `-A` when `all` is true.
+pub async fn list<K: Kind>(
+    ctx: &Ctx,
+    namespace: &str,
+    all: bool,
+    selector: Option<&str>,
+) -> Result<Vec<K>> {
+    let client = ctx.client().await?.clone();
+    let api: Api<K> = if all {
+        Api::all(client)
+    } else {
+        Api::namespaced(client, namespace)
+    };
+    let mut params = ListParams::default();
+    if let Some(selector) = selector {
+        params = params.labels(selector);
+    }
+    let scope = if all { "all namespaces" } else { namespace };
+    api.list(&params)
+        .await
+        .map(|list| list.items)
+        .map_err(|e| from_kube(e, call::<K>("list", scope, None)))
+}
+
+/// CREATE; with `dry_run`, the API server and admission webhooks judge it without storing it.
+pub async fn create<K: Kind>(ctx: &Ctx, namespace: &str, object: &K, dry_run: bool) -> Result<K> {
+    let name = object.meta().name.clone();
+    let params = PostParams {
+        dry_run,
+        field_manager: Some("kubectl-medusa".into()),
+    };
+    api::<K>(ctx, namespace)
+        .await?
+        .create(&params, object)
+        .await
+        .map_err(|e| from_kube(e, call::<K>("create", namespace, name.as_deref())))
+}
+
+/// A JSON merge patch: changes only the fields given.
+pub async fn merge_patch<K: Kind>(
+    ctx: &Ctx,
+    namespace: &str,
+    name: &str,
+    patch: &serde_json::Value,
+) -> Result<K> {
+    let params = PatchParams {
+        field_manager: Some("kubectl-medusa".into()),
+        ..PatchParams::default()
+    };
+    api::<K>(ctx, namespace)
+        .await?
+        .patch(name, &params, &Patch::Merge(patch))
+        .await
+        .map_err(|e| from_kube(e, call::<K>("patch", namespace, Some(name))))
+}
+
+/// DELETE.
+pub async fn delete<K: Kind>(ctx: &Ctx, namespace: &str, name: &str) -> Result<()> {
+    api::<K>(ctx, namespace)
+        .await?
+        .delete(name, &DeleteParams::default())
+        .await
+        .map(|_| ())
+        .map_err(|e| from_kube(e, call::<K>("delete", namespace, Some(name))))
+}

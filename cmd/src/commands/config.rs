@@ -1,0 +1,471 @@
+//! `kubectl medusa config ...`.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::Secret;
+use medusa_crds::merge::{FieldSource, MergeInput, merge_storage};
+use medusa_crds::rules::ResourceKind;
+use medusa_crds::status::configuration_state;
+use medusa_crds::*;
+use serde_json::Value;
+
+use super::{fields, print_list, submit};
+use crate::api;
+use crate::checks;
+use crate::cli::{
+    ConfigCommand, ConfigCreateArgs, DeleteArgs, DryRun, EffectiveArgs, ListOutput, NameArgs,
+    SimpleListArgs,
+};
+use crate::context::Ctx;
+use crate::error::{CliError, Result};
+use crate::manifest;
+use crate::output::{self, Column, table};
+
+/// Runs a config command.
+pub async fn run(ctx: &Ctx, command: ConfigCommand) -> Result<()> {
+    match command {
+        ConfigCommand::Create(args) => create(ctx, args).await,
+        ConfigCommand::List(args) => list(ctx, args).await,
+        ConfigCommand::Describe(args) => describe(ctx, args, false).await,
+        ConfigCommand::Delete(args) => delete(ctx, args).await,
+        ConfigCommand::Check(args) => describe(ctx, args, true).await,
+        ConfigCommand::Effective(args) => effective(ctx, args).await,
+    }
+}
+
+async fn create(ctx: &Ctx, args: ConfigCreateArgs) -> Result<()> {
+    let namespace = ctx.namespace().to_owned();
+    let provider = StorageProvider::from_wire(&args.provider);
+    if provider.needs_host() && args.host.is_none() {
+        return Err(CliError::usage(format!(
+            "--provider {provider} needs --host (the endpoint of your object store)"
+        )));
+    }
+    if args.secret.is_none() && args.credentials_file.is_none() && !args.role_based {
+        return Err(CliError::usage(
+            "say how Medusa authenticates: --secret NAME (an existing Secret with a `credentials` key), --credentials-file FILE (creates that Secret), or --role-based (the pods' cloud identity)",
+        ));
+    }
+    let secret_name = args.secret.clone().or_else(|| {
+        args.credentials_file
+            .as_ref()
+            .map(|_| format!("{}-credentials", args.name))
+    });
+    let storage = Storage {
+        storage_provider: Some(provider.clone()),
+        bucket_name: Some(args.bucket.clone()),
+        region: args.region.clone(),
+        host: args.host.clone(),
+        port: args.port,
+        secure: args.secure.then_some(true),
+        ssl_verify: args.ssl_verify.then_some(true),
+        storage_secret_ref: secret_name.as_deref().map(SecretRef::named),
+        credentials_type: Some(if args.role_based {
+            CredentialsType::RoleBased
+        } else {
+            CredentialsType::CredentialBased
+        }),
+        max_backup_age: args.max_backup_age,
+        max_backup_count: args.max_backup_count,
+        ..Storage::default()
+    };
+    let labels: BTreeMap<String, String> = args
+        .create
+        .labels
+        .iter()
+        .cloned()
+        .chain([(
+            naming::MANAGED_BY_LABEL.to_owned(),
+            naming::MANAGED_BY.to_owned(),
+        )])
+        .collect();
+    let configuration = manifest::configuration(&args.name, &namespace, storage, labels.clone());
+
+    let secret = match &args.credentials_file {
+        Some(path) => {
+            let contents = std::fs::read_to_string(path).map_err(|e| {
+                CliError::usage(format!(
+                    "cannot read --credentials-file {}: {e}",
+                    path.display()
+                ))
+            })?;
+            if let Some(problem) = manifest::credentials_problem(&provider, &contents) {
+                return Err(CliError::usage(format!(
+                    "--credentials-file {} does not look like {provider} credentials: {problem}",
+                    path.display()
+                )));
+            }
+            Some(manifest::credentials_secret(
+                secret_name.as_deref().unwrap_or_default(),
+                &namespace,
+                &contents,
+                labels,
+            ))
+        }
+        None => None,
+    };
+    let client_dry_run = args.create.dry_run() == Some(DryRun::Client);
+    if !client_dry_run {
+        let mut view =
+            checks::namespace_view(ctx, &namespace, ResourceKind::MedusaConfiguration).await?;
+        match (&secret, &args.secret) {
+            (Some(_), _) => {
+                view =
+                    view.with_secret(&namespace, secret_name.as_deref().unwrap_or_default(), true)
+            }
+            (None, Some(existing)) => {
+                view = checks::add_secret(ctx, view, &namespace, existing).await
+            }
+            (None, None) => {}
+        }
+        checks::run_rules(ctx, &configuration, &view)?;
+    }
+    if let Some(secret) = secret {
+        if client_dry_run {
+            // The manifest is printed below; the Secret would hold the credentials: print it
+            // with its data so GitOps users can seal it, on standard output only.
+            submit::<Secret>(ctx, secret, &args.create, false).await?;
+            ctx.out.write("---\n")?;
+        } else {
+            submit::<Secret>(ctx, secret, &args.create, false).await?;
+        }
+    }
+    submit(ctx, configuration, &args.create, false)
+        .await
+        .map(|_| ())
+}
+
+async fn users(ctx: &Ctx, namespace: &str, name: &str) -> Result<Vec<String>> {
+    Ok(api::list::<K8ssandraCluster>(ctx, namespace, false, None)
+        .await?
+        .into_iter()
+        .filter(|c| c.spec.medusa.as_ref().and_then(|m| m.configuration_name()) == Some(name))
+        .filter_map(|c| c.metadata.name)
+        .collect())
+}
+
+fn yes_no(value: Option<bool>) -> String {
+    match value {
+        Some(true) => "True".into(),
+        Some(false) => "False".into(),
+        None => "<none>".into(),
+    }
+}
+
+async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
+    let configurations = api::list::<MedusaConfiguration>(
+        ctx,
+        ctx.namespace(),
+        ctx.all_namespaces(),
+        args.selector.as_deref(),
+    )
+    .await?;
+    let names: Vec<String> = configurations.iter().map(output::resource_name).collect();
+    if print_list(ctx, &configurations, &names, args.output)? {
+        return Ok(());
+    }
+    if configurations.is_empty() {
+        ctx.err.line(format!(
+            "No MedusaConfigurations found in namespace {}.",
+            ctx.namespace()
+        ))?;
+        return Ok(());
+    }
+    let clusters = api::list::<K8ssandraCluster>(ctx, ctx.namespace(), ctx.all_namespaces(), None)
+        .await
+        .unwrap_or_default();
+    let rows = configurations
+        .iter()
+        .map(|c| {
+            let storage = c.storage();
+            let state = configuration_state(c);
+            let namespace = c.metadata.namespace.clone().unwrap_or_default();
+            let name = c.metadata.name.clone().unwrap_or_default();
+            let used_by = clusters
+                .iter()
+                .filter(|k| k.metadata.namespace.as_deref() == Some(namespace.as_str()))
+                .filter(|k| {
+                    k.spec.medusa.as_ref().and_then(|m| m.configuration_name())
+                        == Some(name.as_str())
+                })
+                .count();
+            vec![
+                Column::text(name),
+                storage
+                    .storage_provider
+                    .as_ref()
+                    .map_or("<none>".into(), ToString::to_string)
+                    .into(),
+                storage.bucket().unwrap_or("<none>").into(),
+                storage
+                    .secret_name()
+                    .map_or_else(
+                        || {
+                            if storage.is_role_based() {
+                                "role-based".to_owned()
+                            } else {
+                                "<none>".to_owned()
+                            }
+                        },
+                        str::to_owned,
+                    )
+                    .into(),
+                format!(
+                    "age {} / count {}",
+                    storage.max_backup_age.unwrap_or(0),
+                    storage.max_backup_count.unwrap_or(0)
+                )
+                .into(),
+                yes_no(state.ready).into(),
+                used_by.to_string().into(),
+            ]
+        })
+        .collect();
+    ctx.out.write(&table(
+        &[
+            "name",
+            "provider",
+            "bucket",
+            "secret",
+            "retention",
+            "ready",
+            "clusters",
+        ],
+        rows,
+        ctx.color,
+    ))
+}
+
+async fn describe(ctx: &Ctx, args: NameArgs, check: bool) -> Result<()> {
+    let namespace = ctx.namespace().to_owned();
+    let configuration = api::get::<MedusaConfiguration>(ctx, &namespace, &args.name).await?;
+    if !check {
+        match args.output {
+            ListOutput::Json => return ctx.out.write(&output::json(&configuration)?),
+            ListOutput::Yaml => return ctx.out.write(&output::yaml(&configuration)?),
+            _ => {}
+        }
+    }
+    let storage = configuration.storage();
+    let state = configuration_state(&configuration);
+    let used_by = users(ctx, &namespace, &args.name).await.unwrap_or_default();
+    let mut problems = Vec::new();
+    let secret_line = match storage.secret_name() {
+        Some(secret) => match api::get_opt::<Secret>(ctx, &namespace, secret).await {
+            Ok(Some(found)) => {
+                let has_key = found
+                    .data
+                    .as_ref()
+                    .is_some_and(|d| d.contains_key("credentials"));
+                drop(found);
+                if has_key {
+                    format!("{secret} (present, with a `credentials` key)")
+                } else {
+                    problems.push(format!("Secret {secret} has no `credentials` key: Medusa reads /etc/medusa-secrets/credentials"));
+                    format!("{secret} (present, NO `credentials` key)")
+                }
+            }
+            Ok(None) => {
+                problems.push(format!(
+                    "Secret {secret} not found in namespace {namespace}"
+                ));
+                format!("{secret} (NOT FOUND)")
+            }
+            Err(CliError::Forbidden { .. }) => {
+                format!("{secret} (cannot be read with your permissions)")
+            }
+            Err(e) => return Err(e),
+        },
+        None if storage.is_role_based() => "none: role-based credentials".into(),
+        None => {
+            problems.push("no storage Secret and no role-based credentials: every K8ssandraCluster using it must add them".into());
+            "<none>".into()
+        }
+    };
+    let mut text = fields(&[
+        ("Name", args.name.clone()),
+        ("Namespace", namespace.clone()),
+        (
+            "Provider",
+            storage
+                .storage_provider
+                .as_ref()
+                .map_or("<none>".into(), ToString::to_string),
+        ),
+        ("Bucket", storage.bucket().unwrap_or("<none>").to_owned()),
+        (
+            "Region",
+            storage.region.clone().unwrap_or_else(|| "<none>".into()),
+        ),
+        (
+            "Host",
+            storage.host().map_or("<none>".into(), |h| {
+                format!(
+                    "{h}{}",
+                    storage.port.map_or(String::new(), |p| format!(":{p}"))
+                )
+            }),
+        ),
+        ("Secret", secret_line),
+        (
+            "Retention",
+            format!(
+                "maxBackupAge {} day(s), maxBackupCount {} (0: unlimited)",
+                storage.max_backup_age.unwrap_or(0),
+                storage.max_backup_count.unwrap_or(0)
+            ),
+        ),
+        ("Ready", yes_no(state.ready)),
+        ("SecretAvailable", yes_no(state.secret_available)),
+        (
+            "Used by",
+            if used_by.is_empty() {
+                "<none>".into()
+            } else {
+                used_by.join(", ")
+            },
+        ),
+    ]);
+    if let Some(message) = &state.secret_message {
+        text.push_str(&format!("\nOperator message: {message}\n"));
+    }
+    for anomaly in &state.anomalies {
+        problems.push(anomaly.to_string());
+    }
+    if storage.prefix().is_some() {
+        problems.push(format!(
+            "prefix {:?} is never used: each K8ssandraCluster sets its own",
+            storage.prefix().unwrap_or_default()
+        ));
+    }
+    if !problems.is_empty() {
+        text.push_str("\nProblems:\n");
+        for problem in &problems {
+            text.push_str(&format!("  - {problem}\n"));
+        }
+    }
+    ctx.out.write(&text)?;
+    if check && !problems.is_empty() {
+        return Err(CliError::Failed(format!(
+            "MedusaConfiguration {namespace}/{} has {} problem(s)",
+            args.name,
+            problems.len()
+        )));
+    }
+    Ok(())
+}
+
+async fn delete(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
+    let namespace = ctx.namespace().to_owned();
+    for name in &args.names {
+        api::get::<MedusaConfiguration>(ctx, &namespace, name).await?;
+        let used_by = users(ctx, &namespace, name).await?;
+        if !used_by.is_empty() {
+            return Err(CliError::Failed(format!(
+                "MedusaConfiguration {namespace}/{name} is used by K8ssandraCluster {}: their next reconcile would fail; point them at another configuration first",
+                used_by.join(", ")
+            )));
+        }
+    }
+    ctx.confirm(
+        &format!(
+            "Delete MedusaConfiguration(s) {} in namespace {namespace}?",
+            args.names.join(", ")
+        ),
+        args.yes,
+    )?;
+    for name in &args.names {
+        api::delete::<MedusaConfiguration>(ctx, &namespace, name).await?;
+        ctx.out.line(format!(
+            "medusaconfiguration.medusa.k8ssandra.io/{name} deleted"
+        ))?;
+    }
+    Ok(())
+}
+
+fn display(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => "<none>".into(),
+        Some(Value::String(s)) if s.is_empty() => "\"\"".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+async fn effective(ctx: &Ctx, args: EffectiveArgs) -> Result<()> {
+    let namespace = ctx.namespace().to_owned();
+    let cluster = api::get::<K8ssandraCluster>(ctx, &namespace, &args.cluster).await?;
+    let medusa = cluster.spec.medusa.clone().ok_or_else(|| {
+        CliError::Failed(format!(
+            "K8ssandraCluster {namespace}/{} has no spec.medusa: Medusa is not enabled on it",
+            args.cluster
+        ))
+    })?;
+    let configuration = match medusa.configuration_name() {
+        Some(name) => Some(api::get_opt::<MedusaConfiguration>(ctx, &namespace, name).await?.ok_or_else(|| {
+            CliError::NotFound(format!(
+                "K8ssandraCluster {namespace}/{} references MedusaConfiguration {name:?}, which does not exist: the operator cannot merge its storage",
+                args.cluster
+            ))
+        })?),
+        None => None,
+    };
+    let cluster_storage = medusa.storage();
+    let configuration_storage = configuration.as_ref().map(MedusaConfiguration::storage);
+    let effective = merge_storage(MergeInput {
+        cluster_name: &args.cluster,
+        cluster: &cluster_storage,
+        configuration: configuration_storage.as_ref(),
+        cluster_defaulted: true,
+    });
+    if matches!(args.output, ListOutput::Json | ListOutput::Yaml) {
+        let value = serde_json::json!({"cluster": args.cluster, "configuration": medusa.configuration_name(), "effective": effective});
+        return ctx.out.write(&if args.output == ListOutput::Json {
+            output::json(&value)?
+        } else {
+            output::yaml(&value)?
+        });
+    }
+    let merged = serde_json::to_value(&effective.storage).unwrap_or(Value::Null);
+    let mut rows = Vec::new();
+    for (field, source) in &effective.sources {
+        let value = if field == "prefix" {
+            Some(Value::String(effective.prefix.clone()))
+        } else {
+            merged
+                .pointer(&format!("/{}", field.replace('.', "/")))
+                .cloned()
+        };
+        let source_text = match source {
+            FieldSource::Configuration => format!(
+                "configuration {}",
+                medusa.configuration_name().unwrap_or("")
+            ),
+            other => other.to_string(),
+        };
+        rows.push(vec![
+            Column::text(field.clone()),
+            display(value.as_ref()).into(),
+            source_text.into(),
+        ]);
+    }
+    ctx.out
+        .write(&table(&["field", "value", "source"], rows, ctx.color))?;
+    ctx.out.line(format!(
+        "\nmedusa.ini prefix: {}   secret: {}   credentials: {}",
+        effective.prefix,
+        effective.storage.secret_name().unwrap_or("<none>"),
+        if effective.storage.is_role_based() {
+            "role-based"
+        } else {
+            "credential-based"
+        }
+    ))?;
+    if !effective.traps.is_empty() {
+        ctx.out.line("\nMerge traps:")?;
+        for trap in &effective.traps {
+            ctx.out.line(format!("  - {trap}"))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,253 @@
+//! The commands, and what they share: submitting objects, printing objects, following.
+
+pub mod auth;
+pub mod backup;
+pub mod completion;
+pub mod config;
+pub mod restore;
+pub mod schedule;
+pub mod status;
+pub mod tasks;
+pub mod validate;
+pub mod version;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use kube::Api;
+use medusa_crds::wire::to_chrono;
+use serde::Serialize;
+
+use crate::api::{self, Kind};
+use crate::cli::{CreateArgs, DryRun, ListOutput, ObjectOutput};
+use crate::context::Ctx;
+use crate::error::{CliError, Result};
+use crate::follow::{
+    BackupEvent, BackupTracker, Snapshot, Subject, TaskTracker, drive, watch_named,
+};
+use crate::output::{self, resource_name};
+
+/// Prints one object as `-o` asks.
+pub fn print_object<K: Kind>(ctx: &Ctx, object: &K, format: ObjectOutput) -> Result<()> {
+    match format {
+        ObjectOutput::Yaml => ctx.out.write(&output::yaml(object)?),
+        ObjectOutput::Json => ctx.out.write(&output::json(object)?),
+        ObjectOutput::Name => ctx.out.line(resource_name(object)),
+    }
+}
+
+/// Prints a list of objects as `-o json|yaml|name` asks; `false` for table formats.
+pub fn print_list<T: Serialize>(
+    ctx: &Ctx,
+    items: &[T],
+    names: &[String],
+    format: ListOutput,
+) -> Result<bool> {
+    match format {
+        ListOutput::Json => ctx.out.write(&output::list_json(items)?)?,
+        ListOutput::Yaml => ctx.out.write(&output::list_yaml(items)?)?,
+        ListOutput::Name => {
+            for name in names {
+                ctx.out.line(name)?;
+            }
+        }
+        ListOutput::Table | ListOutput::Wide => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Creates an object, or prints it for a client dry run. Returns the created object when it
+/// was really created.
+pub async fn submit<K: Kind>(
+    ctx: &Ctx,
+    object: K,
+    create: &CreateArgs,
+    hold_output: bool,
+) -> Result<Option<K>> {
+    let namespace = object
+        .meta()
+        .namespace
+        .clone()
+        .unwrap_or_else(|| ctx.namespace().to_owned());
+    match create.dry_run() {
+        Some(DryRun::Client) => {
+            print_object(ctx, &object, create.output.unwrap_or(ObjectOutput::Yaml))?;
+            Ok(None)
+        }
+        Some(DryRun::Server) => {
+            let judged = api::create(ctx, &namespace, &object, true).await?;
+            match create.output {
+                Some(format) => print_object(ctx, &judged, format)?,
+                None => ctx.out.line(format!(
+                    "{} created (server dry run)",
+                    resource_name(&judged)
+                ))?,
+            }
+            Ok(None)
+        }
+        Some(DryRun::None) | None => {
+            let created = api::create(ctx, &namespace, &object, false).await?;
+            match create.output {
+                Some(format) if !hold_output => print_object(ctx, &created, format)?,
+                Some(_) => {}
+                None => ctx
+                    .out
+                    .line(format!("{} created", resource_name(&created)))?,
+            }
+            Ok(Some(created))
+        }
+    }
+}
+
+/// `<prefix>-<YYYYMMDDHHMMSS>` in UTC.
+pub fn timestamped(prefix: &str, now: DateTime<Utc>) -> String {
+    format!("{prefix}-{}", now.format("%Y%m%d%H%M%S"))
+}
+
+/// Groups `(namespace, name)` keys by namespace.
+fn by_namespace(keys: &[(String, String)]) -> BTreeMap<String, Vec<String>> {
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (namespace, name) in keys {
+        groups
+            .entry(namespace.clone())
+            .or_default()
+            .push(name.clone());
+    }
+    groups
+}
+
+/// Follows backup jobs (and their records) to the end.
+pub async fn follow_backups(
+    ctx: &Ctx,
+    keys: Vec<(String, String)>,
+    timeout: Duration,
+    output: Option<ObjectOutput>,
+) -> Result<BackupTracker> {
+    let client = ctx.client().await?.clone();
+    let mut streams = Vec::new();
+    for (namespace, names) in by_namespace(&keys) {
+        streams.push(
+            watch_named::<medusa_crds::MedusaBackupJob>(
+                Api::namespaced(client.clone(), &namespace),
+                &names,
+            )
+            .map(|e| e.map(BackupEvent::Job))
+            .boxed(),
+        );
+        streams.push(
+            watch_named::<medusa_crds::MedusaBackup>(
+                Api::namespaced(client.clone(), &namespace),
+                &names,
+            )
+            .map(|e| e.map(BackupEvent::Backup))
+            .boxed(),
+        );
+    }
+    let subject = Subject {
+        noun: "backup",
+        resume: match keys.as_slice() {
+            [(namespace, name)] => format!("kubectl medusa backup watch {name} -n {namespace}"),
+            _ => "kubectl medusa backup list".to_owned(),
+        },
+    };
+    let mut tracker = BackupTracker::new(&keys);
+    let result = drive(
+        ctx,
+        &mut tracker,
+        futures::stream::select_all(streams),
+        timeout,
+        &subject,
+        output.is_some(),
+    )
+    .await;
+    if let Some(format) = output {
+        for job in tracker.jobs() {
+            print_object(ctx, &job, format)?;
+        }
+    }
+    result.map(|_| tracker)
+}
+
+/// Follows tasks to the end; returns the tracker with their final state.
+pub async fn follow_tasks(
+    ctx: &Ctx,
+    keys: Vec<(String, String)>,
+    timeout: Duration,
+    noun: &'static str,
+    quiet: bool,
+) -> Result<TaskTracker> {
+    let client = ctx.client().await?.clone();
+    let streams: Vec<_> = by_namespace(&keys)
+        .into_iter()
+        .map(|(namespace, names)| {
+            watch_named::<medusa_crds::MedusaTask>(
+                Api::namespaced(client.clone(), &namespace),
+                &names,
+            )
+        })
+        .collect();
+    let subject = Subject {
+        noun,
+        resume: match keys.as_slice() {
+            [(namespace, name)] => format!("kubectl medusa task watch {name} -n {namespace}"),
+            _ => "kubectl medusa task list".to_owned(),
+        },
+    };
+    let mut tracker = TaskTracker::new(&keys);
+    drive(
+        ctx,
+        &mut tracker,
+        futures::stream::select_all(streams),
+        timeout,
+        &subject,
+        quiet,
+    )
+    .await?;
+    Ok(tracker)
+}
+
+/// A one-line summary of a successful follow.
+pub fn succeeded(snapshot: &Snapshot, noun: &str) -> String {
+    let names: Vec<&str> = snapshot.items.iter().map(|i| i.key.1.as_str()).collect();
+    format!("{noun} {} succeeded", names.join(", "))
+}
+
+/// A time as RFC 3339 with its age: `2024-05-01T10:00:00Z (2h ago)`.
+pub fn when(now: DateTime<Utc>, time: Option<DateTime<Utc>>) -> String {
+    match time {
+        Some(t) => format!(
+            "{} ({} ago)",
+            t.format("%Y-%m-%dT%H:%M:%SZ"),
+            output::human_duration(now - t)
+        ),
+        None => "<none>".into(),
+    }
+}
+
+/// The creation time of an object.
+pub fn created_at(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> Option<DateTime<Utc>> {
+    meta.creation_timestamp.as_ref().map(to_chrono)
+}
+
+/// Refuses a destructive command without names, a selector or a filter.
+pub fn need_targets(given: bool, what: &str) -> Result<()> {
+    if given {
+        Ok(())
+    } else {
+        Err(CliError::usage(format!(
+            "say which {what}: give names, -l SELECTOR or a filter"
+        )))
+    }
+}
+
+/// `key: value` lines, aligned.
+pub fn fields(rows: &[(&str, String)]) -> String {
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 2;
+    rows.iter()
+        .map(|(k, v)| format!("{:<width$}{v}\n", format!("{k}:")))
+        .collect()
+}

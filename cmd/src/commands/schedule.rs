@@ -1,0 +1,518 @@
+//! `kubectl medusa schedule ...`.
+
+use medusa_crds::cron::CronSchedule;
+use medusa_crds::naming::{SCHEDULE_LABEL, parse_scheduled_job_name, scheduled_job_name};
+use medusa_crds::rules::ResourceKind;
+use medusa_crds::status::{DerivedStatus, Phase, schedule_state, task_status};
+use medusa_crds::*;
+use serde::Serialize;
+
+use super::{
+    fields, follow_backups, follow_tasks, need_targets, print_list, print_object, submit, when,
+};
+use crate::api;
+use crate::catalog::backup_rows;
+use crate::checks;
+use crate::cli::{
+    CreateArgs, DeleteArgs, DryRun, ListOutput, ScheduleCommand, ScheduleCreateArgs,
+    ScheduleDescribeArgs, ScheduleRunArgs, SelectArgs, SimpleListArgs,
+};
+use crate::context::Ctx;
+use crate::error::{CliError, Result};
+use crate::manifest::{self, ScheduleSpec};
+use crate::output::{self, Column, age, table, until};
+
+/// Runs a schedule command.
+pub async fn run(ctx: &Ctx, command: ScheduleCommand) -> Result<()> {
+    match command {
+        ScheduleCommand::Create(args) => create(ctx, args).await,
+        ScheduleCommand::List(args) => list(ctx, args).await,
+        ScheduleCommand::Describe(args) => describe(ctx, args).await,
+        ScheduleCommand::Pause(args) => set_disabled(ctx, args, true).await,
+        ScheduleCommand::Resume(args) => set_disabled(ctx, args, false).await,
+        ScheduleCommand::Run(args) => run_now(ctx, args).await,
+        ScheduleCommand::Delete(args) => delete(ctx, args).await,
+    }
+}
+
+async fn create(ctx: &Ctx, args: ScheduleCreateArgs) -> Result<()> {
+    let cron = CronSchedule::parse(&args.cron).map_err(|e| {
+        CliError::usage(format!(
+            "--cron {:?}: {e} (the operator's parser; five fields minute hour day-of-month month day-of-week, or @daily, @every 12h, optionally after CRON_TZ=<zone>)",
+            args.cron
+        ))
+    })?;
+    let runs: Vec<String> = cron
+        .upcoming(ctx.now, 3)
+        .iter()
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .collect();
+    if runs.is_empty() {
+        ctx.err.line(format!(
+            "warning: {:?} never runs within the next five years",
+            args.cron
+        ))?;
+    } else {
+        ctx.err.line(format!("next runs: {}", runs.join(", ")))?;
+    }
+    let namespace = ctx.namespace().to_owned();
+    let client_dry_run = args.create.dry_run() == Some(DryRun::Client);
+    let dc = if client_dry_run {
+        None
+    } else {
+        match api::get_opt::<CassandraDatacenter>(ctx, &namespace, &args.dc).await? {
+            Some(dc) => Some(dc),
+            None => {
+                ctx.err.line(format!(
+                    "warning: CassandraDatacenter {:?} does not exist in namespace {namespace} yet: the schedule does nothing until it does",
+                    args.dc
+                ))?;
+                None
+            }
+        }
+    };
+    let schedule = manifest::schedule(
+        &args.name,
+        &namespace,
+        &ScheduleSpec {
+            dc: &args.dc,
+            cron: &args.cron,
+            operation: &args.operation,
+            backup_type: args.backup_type.as_deref(),
+            concurrency_policy: args.concurrency_policy.as_deref(),
+            disabled: args.disabled,
+        },
+        manifest::labels(&args.create.labels, &args.dc, dc.as_ref()),
+    );
+    if !client_dry_run {
+        let view =
+            checks::namespace_view(ctx, &namespace, ResourceKind::MedusaBackupSchedule).await?;
+        checks::run_rules(ctx, &schedule, &view)?;
+    }
+    submit(ctx, schedule, &args.create, false).await.map(|_| ())
+}
+
+/// A run of a schedule: a job or task named `<schedule>-<unix>` or labelled with it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run {
+    name: String,
+    unix: i64,
+    status: DerivedStatus,
+}
+
+fn belongs(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    schedule: &str,
+) -> Option<i64> {
+    let name = meta.name.as_deref()?;
+    let labelled = meta
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(SCHEDULE_LABEL))
+        .is_some_and(|s| s == schedule);
+    match parse_scheduled_job_name(name) {
+        Some((prefix, unix)) if prefix == schedule => Some(unix),
+        _ if labelled => meta.creation_timestamp.as_ref().map(|t| t.0.as_second()),
+        _ => None,
+    }
+}
+
+async fn runs(ctx: &Ctx, schedule: &MedusaBackupSchedule) -> Result<Vec<Run>> {
+    let namespace = schedule
+        .metadata
+        .namespace
+        .clone()
+        .unwrap_or_else(|| ctx.namespace().to_owned());
+    let name = schedule.metadata.name.clone().unwrap_or_default();
+    let mut runs = Vec::new();
+    match schedule.spec.operation() {
+        OperationType::Purge => {
+            for task in api::list::<MedusaTask>(ctx, &namespace, false, None).await? {
+                if let Some(unix) = belongs(&task.metadata, &name)
+                    .filter(|_| task.spec.operation == Operation::Purge)
+                {
+                    runs.push(Run {
+                        name: task.metadata.name.clone().unwrap_or_default(),
+                        unix,
+                        status: task_status(&task, ctx.now),
+                    });
+                }
+            }
+        }
+        _ => {
+            let jobs = api::list::<MedusaBackupJob>(ctx, &namespace, false, None).await?;
+            let backups = api::list::<MedusaBackup>(ctx, &namespace, false, None).await?;
+            for row in backup_rows(jobs, backups, ctx.now) {
+                let Some(job) = &row.job else { continue };
+                if let Some(unix) = belongs(&job.metadata, &name) {
+                    runs.push(Run {
+                        name: row.name.clone(),
+                        unix,
+                        status: row.status.clone(),
+                    });
+                }
+            }
+        }
+    }
+    runs.sort_by_key(|r| std::cmp::Reverse(r.unix));
+    Ok(runs)
+}
+
+async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
+    let mut schedules = api::list::<MedusaBackupSchedule>(
+        ctx,
+        ctx.namespace(),
+        ctx.all_namespaces(),
+        args.selector.as_deref(),
+    )
+    .await?;
+    if let Some(dc) = &args.dc {
+        schedules.retain(|s| &s.spec.backup_spec.cassandra_datacenter == dc);
+    }
+    schedules.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    let names: Vec<String> = schedules.iter().map(output::resource_name).collect();
+    if print_list(ctx, &schedules, &names, args.output)? {
+        return Ok(());
+    }
+    if schedules.is_empty() {
+        ctx.err.line(format!(
+            "No schedules found in namespace {}.",
+            ctx.namespace()
+        ))?;
+        return Ok(());
+    }
+    let all = ctx.all_namespaces();
+    let mut headers = Vec::new();
+    if all {
+        headers.push("namespace");
+    }
+    headers.extend([
+        "name",
+        "dc",
+        "operation",
+        "cron",
+        "disabled",
+        "last",
+        "next",
+        "last-result",
+    ]);
+    if args.output == ListOutput::Wide {
+        headers.push("anomalies");
+    }
+    let mut rows = Vec::new();
+    for schedule in &schedules {
+        let state = schedule_state(schedule, ctx.now);
+        let last = runs(ctx, schedule).await.unwrap_or_default();
+        let mut cells: Vec<Column> = Vec::new();
+        if all {
+            cells.push(
+                schedule
+                    .metadata
+                    .namespace
+                    .clone()
+                    .unwrap_or_default()
+                    .into(),
+            );
+        }
+        cells.push(schedule.metadata.name.clone().unwrap_or_default().into());
+        cells.push(
+            schedule
+                .spec
+                .backup_spec
+                .cassandra_datacenter
+                .clone()
+                .into(),
+        );
+        cells.push(schedule.spec.operation().to_string().into());
+        cells.push(schedule.spec.cron_schedule.clone().into());
+        cells.push(state.paused.to_string().into());
+        cells.push(age(ctx.now, state.last_execution).into());
+        cells.push(
+            if state.paused {
+                "paused".to_owned()
+            } else {
+                until(ctx.now, state.next_run)
+            }
+            .into(),
+        );
+        cells.push(match last.first() {
+            Some(run) => Column::phase(run.status.phase),
+            None => "<none>".into(),
+        });
+        if args.output == ListOutput::Wide {
+            let codes: Vec<&str> = state.anomalies.iter().map(|a| a.code()).collect();
+            cells.push(
+                if codes.is_empty() {
+                    "<none>".into()
+                } else {
+                    codes.join(",")
+                }
+                .into(),
+            );
+        }
+        rows.push(cells);
+    }
+    ctx.out.write(&table(&headers, rows, ctx.color))
+}
+
+async fn describe(ctx: &Ctx, args: ScheduleDescribeArgs) -> Result<()> {
+    let namespace = ctx.namespace().to_owned();
+    let schedule = api::get::<MedusaBackupSchedule>(ctx, &namespace, &args.name).await?;
+    let state = schedule_state(&schedule, ctx.now);
+    let mut history = runs(ctx, &schedule).await?;
+    history.truncate(args.history);
+    if matches!(args.output, ListOutput::Json | ListOutput::Yaml) {
+        let value = serde_json::json!({"schedule": schedule, "state": state, "runs": history});
+        return ctx.out.write(&if args.output == ListOutput::Json {
+            output::json(&value)?
+        } else {
+            output::yaml(&value)?
+        });
+    }
+    let upcoming: Vec<String> = CronSchedule::parse(&schedule.spec.cron_schedule)
+        .map(|c| {
+            c.upcoming(ctx.now, 3)
+                .iter()
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut text = fields(&[
+        ("Name", args.name.clone()),
+        ("Namespace", namespace.clone()),
+        (
+            "Datacenter",
+            schedule.spec.backup_spec.cassandra_datacenter.clone(),
+        ),
+        ("Operation", schedule.spec.operation().to_string()),
+        (
+            "Backup type",
+            schedule.spec.backup_spec.backup_type().to_string(),
+        ),
+        ("Cron", schedule.spec.cron_schedule.clone()),
+        (
+            "Concurrency policy",
+            schedule.spec.effective_concurrency_policy().to_string(),
+        ),
+        ("Paused", state.paused.to_string()),
+        ("Last execution", when(ctx.now, state.last_execution)),
+        (
+            "Next run",
+            if state.paused {
+                "paused".into()
+            } else {
+                until(ctx.now, state.next_run)
+            },
+        ),
+        (
+            "Upcoming",
+            if upcoming.is_empty() {
+                "<none>".into()
+            } else {
+                upcoming.join(", ")
+            },
+        ),
+    ]);
+    text.push_str(&format!("\nRecent runs (last {}):\n", args.history));
+    if history.is_empty() {
+        text.push_str("  <none>\n");
+    } else {
+        let rows = history
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.clone().into(),
+                    Column::phase(r.status.phase),
+                    age(ctx.now, r.status.started).into(),
+                    output::took(r.status.duration()).into(),
+                ]
+            })
+            .collect();
+        text.push_str(
+            &table(&["name", "status", "started", "duration"], rows, ctx.color)
+                .lines()
+                .map(|l| format!("  {l}\n"))
+                .collect::<String>(),
+        );
+    }
+    if !state.anomalies.is_empty() {
+        text.push_str("\nAnomalies:\n");
+        for anomaly in &state.anomalies {
+            text.push_str(&format!("  - {}: {anomaly}\n", anomaly.code()));
+        }
+    }
+    let stuck: Vec<&Run> = history
+        .iter()
+        .filter(|r| matches!(r.status.phase, Phase::Running | Phase::Pending))
+        .collect();
+    if schedule.spec.effective_concurrency_policy() == ConcurrencyPolicy::Forbid
+        && !stuck.is_empty()
+    {
+        text.push_str(&format!(
+            "\nNote: with concurrencyPolicy Forbid, runs are postponed while {} is unfinished.\n",
+            stuck
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    ctx.out.write(&text)
+}
+
+async fn selected(ctx: &Ctx, args: &SelectArgs) -> Result<Vec<MedusaBackupSchedule>> {
+    need_targets(
+        !args.names.is_empty() || args.selector.is_some() || args.all,
+        "schedules (or --all)",
+    )?;
+    let namespace = ctx.namespace();
+    let schedules =
+        api::list::<MedusaBackupSchedule>(ctx, namespace, false, args.selector.as_deref()).await?;
+    for name in &args.names {
+        if !schedules
+            .iter()
+            .any(|s| s.metadata.name.as_ref() == Some(name))
+        {
+            return Err(CliError::NotFound(format!(
+                "MedusaBackupSchedule {name:?} not found in namespace {namespace}"
+            )));
+        }
+    }
+    Ok(schedules
+        .into_iter()
+        .filter(|s| {
+            args.names.is_empty()
+                || args
+                    .names
+                    .iter()
+                    .any(|n| s.metadata.name.as_ref() == Some(n))
+        })
+        .collect())
+}
+
+async fn set_disabled(ctx: &Ctx, args: SelectArgs, disabled: bool) -> Result<()> {
+    let namespace = ctx.namespace().to_owned();
+    let schedules = selected(ctx, &args).await?;
+    if schedules.is_empty() {
+        ctx.err.line("No schedule matches: nothing to change.")?;
+    }
+    for schedule in schedules {
+        let name = schedule.metadata.name.clone().unwrap_or_default();
+        if schedule
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("k8ssandra.io/cleaned-up-by"))
+            .is_some()
+        {
+            ctx.err.line(format!(
+                "warning: {name} is maintained by the operator (purgeBackups), which reverts edits; set spec.medusa.purgeBackups: false in the K8ssandraCluster instead"
+            ))?;
+        }
+        api::merge_patch::<MedusaBackupSchedule>(
+            ctx,
+            &namespace,
+            &name,
+            &serde_json::json!({"spec": {"disabled": disabled}}),
+        )
+        .await?;
+        ctx.out.line(format!(
+            "medusabackupschedule.medusa.k8ssandra.io/{name} {}",
+            if disabled { "paused" } else { "resumed" }
+        ))?;
+    }
+    Ok(())
+}
+
+async fn run_now(ctx: &Ctx, args: ScheduleRunArgs) -> Result<()> {
+    let namespace = ctx.namespace().to_owned();
+    let schedule = api::get::<MedusaBackupSchedule>(ctx, &namespace, &args.name).await?;
+    let dc_name = schedule.spec.backup_spec.cassandra_datacenter.clone();
+    let dc = checks::datacenter(ctx, &namespace, &dc_name).await?;
+    checks::medusa_pods(ctx, &namespace, &dc).await?;
+    let name = scheduled_job_name(&args.name, ctx.now);
+    let labels = manifest::labels(
+        &[(SCHEDULE_LABEL.to_owned(), args.name.clone())],
+        &dc_name,
+        Some(&dc),
+    );
+    let create = CreateArgs {
+        dry_run: None,
+        output: args.output,
+        labels: Vec::new(),
+    };
+    match schedule.spec.operation() {
+        OperationType::Purge => {
+            let task = manifest::task(&name, &namespace, &dc_name, Operation::Purge, labels);
+            let Some(_) = submit(ctx, task, &create, args.wait.wait).await? else {
+                return Ok(());
+            };
+            if args.wait.wait {
+                let tracker = follow_tasks(
+                    ctx,
+                    vec![(namespace.clone(), name.clone())],
+                    args.wait.timeout,
+                    "purge",
+                    args.output.is_some(),
+                )
+                .await?;
+                if let Some(format) = args.output {
+                    for task in tracker.tasks() {
+                        print_object(ctx, &task, format)?;
+                    }
+                } else {
+                    ctx.out.line(format!("purge {name} succeeded"))?;
+                }
+            }
+        }
+        _ => {
+            let mut job = manifest::backup_job(&name, &namespace, &dc_name, None, labels);
+            job.spec = schedule.spec.backup_spec.clone();
+            let view =
+                checks::namespace_view(ctx, &namespace, ResourceKind::MedusaBackupJob).await?;
+            checks::run_rules(ctx, &job, &view)?;
+            let Some(_) = submit(ctx, job, &create, args.wait.wait).await? else {
+                return Ok(());
+            };
+            if args.wait.wait {
+                follow_backups(
+                    ctx,
+                    vec![(namespace.clone(), name.clone())],
+                    args.wait.timeout,
+                    args.output,
+                )
+                .await?;
+                if args.output.is_none() {
+                    ctx.out.line(format!("backup {name} succeeded"))?;
+                }
+            } else if args.output.is_none() {
+                ctx.err.line(format!(
+                    "follow it with: kubectl medusa backup watch {name} -n {namespace}"
+                ))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn delete(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
+    let namespace = ctx.namespace().to_owned();
+    for name in &args.names {
+        api::get::<MedusaBackupSchedule>(ctx, &namespace, name).await?;
+    }
+    ctx.confirm(
+        &format!(
+            "Delete schedule(s) {} in namespace {namespace}? Backups already taken are kept.",
+            args.names.join(", ")
+        ),
+        args.yes,
+    )?;
+    for name in &args.names {
+        api::delete::<MedusaBackupSchedule>(ctx, &namespace, name).await?;
+        ctx.out.line(format!(
+            "medusabackupschedule.medusa.k8ssandra.io/{name} deleted"
+        ))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,418 @@
+//! `kubectl medusa status`: one screen per datacenter.
+
+use chrono::Duration;
+use k8s_openapi::api::core::v1::Pod;
+use medusa_crds::merge::{MergeInput, merge_storage};
+use medusa_crds::naming::datacenter_labels;
+use medusa_crds::status::{
+    Phase, configuration_state, restore_status, schedule_state, task_status,
+};
+use medusa_crds::types::cassdc::MEDUSA_CONTAINER;
+use medusa_crds::*;
+use serde::Serialize;
+
+use crate::api;
+use crate::catalog::{backup_rows, latest};
+use crate::cli::{ListOutput, StatusArgs};
+use crate::context::Ctx;
+use crate::error::{CliError, Result};
+use crate::output::{self, age, until};
+
+/// A schedule in the report: name, operation, cron, paused, next run.
+pub type ScheduleLine = (
+    String,
+    String,
+    String,
+    bool,
+    Option<chrono::DateTime<chrono::Utc>>,
+);
+
+/// The state of Medusa on one datacenter.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DatacenterReport {
+    /// Namespace.
+    pub namespace: String,
+    /// Datacenter.
+    pub datacenter: String,
+    /// The K8ssandraCluster, when the datacenter says.
+    pub cluster: Option<String>,
+    /// The MedusaConfiguration and whether it is Ready.
+    pub configuration: Option<(String, Option<bool>)>,
+    /// Pods and whether their medusa container is ready (`None`: no medusa container).
+    pub medusa_pods: Vec<(String, Option<bool>)>,
+    /// The newest restorable backup, and when it finished.
+    pub last_good_backup: Option<(String, Option<chrono::DateTime<chrono::Utc>>)>,
+    /// Running operations: kind, name, progress text.
+    pub running: Vec<(String, String, String)>,
+    /// Schedules: name, operation, cron, paused, next run.
+    pub schedules: Vec<ScheduleLine>,
+    /// Effective retention: max age (days), max count.
+    pub retention: Option<(i64, i64)>,
+    /// Failures of the last 7 days: kind, name, reason.
+    pub failures: Vec<(String, String, String)>,
+    /// Anomalies: object and meaning.
+    pub anomalies: Vec<(String, String)>,
+}
+
+/// Builds the report of a datacenter.
+pub async fn report(
+    ctx: &Ctx,
+    namespace: &str,
+    dc: &CassandraDatacenter,
+) -> Result<DatacenterReport> {
+    let name = dc.metadata.name.clone().unwrap_or_default();
+    let labels = dc.metadata.labels.clone().unwrap_or_default();
+    let cluster_ref = labels
+        .get("k8ssandra.io/cluster-name")
+        .zip(labels.get("k8ssandra.io/cluster-namespace"));
+    let k8c = match cluster_ref {
+        Some((cluster, cluster_ns)) => api::get_opt::<K8ssandraCluster>(ctx, cluster_ns, cluster)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let cluster_ns = cluster_ref
+        .map(|(_, n)| n.clone())
+        .unwrap_or_else(|| namespace.to_owned());
+    let medusa = k8c.as_ref().and_then(|k| k.spec.medusa.clone());
+    let configuration = match medusa.as_ref().and_then(|m| m.configuration_name()) {
+        Some(config_name) => api::get_opt::<MedusaConfiguration>(ctx, &cluster_ns, config_name)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let retention = medusa.as_ref().map(|m| {
+        let cluster_storage = m.storage();
+        let configuration_storage = configuration.as_ref().map(MedusaConfiguration::storage);
+        let effective = merge_storage(MergeInput {
+            cluster_name: k8c
+                .as_ref()
+                .and_then(|k| k.metadata.name.as_deref())
+                .unwrap_or(""),
+            cluster: &cluster_storage,
+            configuration: configuration_storage.as_ref(),
+            cluster_defaulted: true,
+        });
+        (
+            effective.storage.max_backup_age.unwrap_or(0),
+            effective.storage.max_backup_count.unwrap_or(0),
+        )
+    });
+
+    let selector = datacenter_labels(dc)
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let pods = api::list::<Pod>(ctx, namespace, false, Some(&selector))
+        .await
+        .unwrap_or_default();
+    let medusa_pods = pods
+        .iter()
+        .map(|p| {
+            let ready = p
+                .status
+                .as_ref()
+                .and_then(|s| s.container_statuses.as_ref())
+                .and_then(|cs| cs.iter().find(|c| c.name == MEDUSA_CONTAINER))
+                .map(|c| c.ready);
+            (p.metadata.name.clone().unwrap_or_default(), ready)
+        })
+        .collect();
+
+    let jobs: Vec<MedusaBackupJob> = api::list(ctx, namespace, false, None).await?;
+    let backups: Vec<MedusaBackup> = api::list(ctx, namespace, false, None).await?;
+    let rows: Vec<_> = backup_rows(jobs, backups, ctx.now)
+        .into_iter()
+        .filter(|r| r.datacenter == name)
+        .collect();
+    let tasks: Vec<MedusaTask> = api::list::<MedusaTask>(ctx, namespace, false, None)
+        .await?
+        .into_iter()
+        .filter(|t| t.spec.cassandra_datacenter == name)
+        .collect();
+    let restores: Vec<MedusaRestoreJob> =
+        api::list::<MedusaRestoreJob>(ctx, namespace, false, None)
+            .await?
+            .into_iter()
+            .filter(|r| r.spec.cassandra_datacenter == name)
+            .collect();
+    let schedules: Vec<MedusaBackupSchedule> =
+        api::list::<MedusaBackupSchedule>(ctx, namespace, false, None)
+            .await?
+            .into_iter()
+            .filter(|s| s.spec.backup_spec.cassandra_datacenter == name)
+            .collect();
+
+    let week = ctx.now - Duration::days(7);
+    let mut running = Vec::new();
+    let mut failures = Vec::new();
+    let mut anomalies = Vec::new();
+    for row in &rows {
+        let progress = row.status.progress.map_or(String::new(), |p| p.to_string());
+        match row.status.phase {
+            Phase::Running | Phase::Pending => {
+                running.push(("backup".into(), row.name.clone(), progress))
+            }
+            Phase::Failed if row.started().is_some_and(|t| t >= week) => failures.push((
+                "backup".into(),
+                row.name.clone(),
+                row.status.reason.clone().unwrap_or_default(),
+            )),
+            _ => {}
+        }
+        anomalies.extend(
+            row.status
+                .anomalies
+                .iter()
+                .map(|a| (format!("backup {}", row.name), a.to_string())),
+        );
+    }
+    for task in &tasks {
+        let status = task_status(task, ctx.now);
+        let task_name = task.metadata.name.clone().unwrap_or_default();
+        let kind = task.spec.operation.to_string();
+        match status.phase {
+            Phase::Running | Phase::Pending => running.push((
+                kind.clone(),
+                task_name.clone(),
+                status.progress.map_or(String::new(), |p| p.to_string()),
+            )),
+            Phase::Failed if status.started.is_some_and(|t| t >= week) => failures.push((
+                kind.clone(),
+                task_name.clone(),
+                status.reason.clone().unwrap_or_default(),
+            )),
+            _ => {}
+        }
+        anomalies.extend(
+            status
+                .anomalies
+                .iter()
+                .map(|a| (format!("{kind} {task_name}"), a.to_string())),
+        );
+    }
+    for restore in &restores {
+        let status = restore_status(restore, None, ctx.now);
+        let restore_name = restore.metadata.name.clone().unwrap_or_default();
+        match status.phase {
+            Phase::Running | Phase::Pending => running.push((
+                "restore".into(),
+                restore_name.clone(),
+                status.reason.clone().unwrap_or_default(),
+            )),
+            Phase::Failed if status.started.is_some_and(|t| t >= week) => failures.push((
+                "restore".into(),
+                restore_name.clone(),
+                status.reason.clone().unwrap_or_default(),
+            )),
+            _ => {}
+        }
+        anomalies.extend(
+            status
+                .anomalies
+                .iter()
+                .map(|a| (format!("restore {restore_name}"), a.to_string())),
+        );
+    }
+    let schedules = schedules
+        .iter()
+        .map(|s| {
+            let state = schedule_state(s, ctx.now);
+            let schedule_name = s.metadata.name.clone().unwrap_or_default();
+            anomalies.extend(
+                state
+                    .anomalies
+                    .iter()
+                    .map(|a| (format!("schedule {schedule_name}"), a.to_string())),
+            );
+            (
+                schedule_name,
+                s.spec.operation().to_string(),
+                s.spec.cron_schedule.clone(),
+                state.paused,
+                state.next_run,
+            )
+        })
+        .collect();
+    if let Some(configuration) = &configuration {
+        let state = configuration_state(configuration);
+        anomalies.extend(state.anomalies.iter().map(|a| {
+            (
+                format!(
+                    "configuration {}",
+                    configuration.metadata.name.clone().unwrap_or_default()
+                ),
+                a.to_string(),
+            )
+        }));
+    }
+    Ok(DatacenterReport {
+        namespace: namespace.to_owned(),
+        datacenter: name.clone(),
+        cluster: k8c.as_ref().and_then(|k| k.metadata.name.clone()),
+        configuration: configuration.as_ref().map(|c| {
+            (
+                c.metadata.name.clone().unwrap_or_default(),
+                configuration_state(c).ready,
+            )
+        }),
+        medusa_pods,
+        last_good_backup: latest(&rows, &name)
+            .map(|r| (r.name.clone(), r.finished().or(r.started()))),
+        running,
+        schedules,
+        retention,
+        failures,
+        anomalies,
+    })
+}
+
+fn render(ctx: &Ctx, report: &DatacenterReport) -> String {
+    let mut text = format!(
+        "Datacenter {} (namespace {}",
+        report.datacenter, report.namespace
+    );
+    if let Some(cluster) = &report.cluster {
+        text.push_str(&format!(", K8ssandraCluster {cluster}"));
+    }
+    text.push_str(")\n");
+    let configuration = match &report.configuration {
+        Some((name, Some(true))) => format!("{name} (Ready)"),
+        Some((name, Some(false))) => format!("{name} (NOT ready)"),
+        Some((name, None)) => format!("{name} (no Ready condition yet)"),
+        None => "none (storage in the K8ssandraCluster)".into(),
+    };
+    text.push_str(&format!("  Configuration:    {configuration}\n"));
+    let ready = report
+        .medusa_pods
+        .iter()
+        .filter(|(_, r)| *r == Some(true))
+        .count();
+    let missing: Vec<&str> = report
+        .medusa_pods
+        .iter()
+        .filter(|(_, r)| r.is_none())
+        .map(|(p, _)| p.as_str())
+        .collect();
+    let mut medusa = format!("{ready}/{} pods ready", report.medusa_pods.len());
+    if !missing.is_empty() {
+        medusa.push_str(&format!("; no medusa container in {}", missing.join(", ")));
+    }
+    for (pod, state) in &report.medusa_pods {
+        if *state == Some(false) {
+            medusa.push_str(&format!("; {pod} not ready"));
+        }
+    }
+    text.push_str(&format!("  Medusa:           {medusa}\n"));
+    text.push_str(&format!(
+        "  Last good backup: {}\n",
+        match &report.last_good_backup {
+            Some((name, finished)) => format!("{name} ({} ago)", age(ctx.now, *finished)),
+            None => "none".into(),
+        }
+    ));
+    text.push_str(&format!(
+        "  Retention:        {}\n",
+        match report.retention {
+            Some((0, 0)) => "unlimited (maxBackupAge 0, maxBackupCount 0)".into(),
+            Some((age_days, count)) =>
+                format!("maxBackupAge {age_days} day(s), maxBackupCount {count} (0: unlimited)"),
+            None => "unknown".into(),
+        }
+    ));
+    text.push_str("  Running:          ");
+    if report.running.is_empty() {
+        text.push_str("nothing\n");
+    } else {
+        text.push_str(
+            &report
+                .running
+                .iter()
+                .map(|(k, n, p)| format!("{k} {n} {p}").trim_end().to_owned())
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+        text.push('\n');
+    }
+    text.push_str("  Schedules:        ");
+    if report.schedules.is_empty() {
+        text.push_str("none\n");
+    } else {
+        text.push_str(
+            &report
+                .schedules
+                .iter()
+                .map(|(n, op, cron, paused, next)| {
+                    format!(
+                        "{n} ({op} {cron:?}, {})",
+                        if *paused {
+                            "paused".into()
+                        } else {
+                            format!("next {}", until(ctx.now, *next))
+                        }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+        text.push('\n');
+    }
+    text.push_str(&format!("  Failures (7 days): {}\n", report.failures.len()));
+    for (kind, name, reason) in &report.failures {
+        text.push_str(&format!("    - {kind} {name}: {reason}\n"));
+    }
+    if !report.anomalies.is_empty() {
+        text.push_str("  Anomalies:\n");
+        for (object, meaning) in &report.anomalies {
+            text.push_str(&format!("    - {object}: {meaning}\n"));
+        }
+    }
+    text
+}
+
+/// Runs `status`.
+pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
+    let namespace = ctx.namespace().to_owned();
+    let mut datacenters: Vec<(String, CassandraDatacenter)> = Vec::new();
+    if let Some(dc) = &args.dc {
+        datacenters.push((
+            namespace.clone(),
+            crate::checks::datacenter(ctx, &namespace, dc).await?,
+        ));
+    } else if let Some(k8c) = &args.k8c {
+        let cluster = api::get::<K8ssandraCluster>(ctx, &namespace, k8c).await?;
+        for dc in cluster.datacenters() {
+            if let Some(context) = dc.context() {
+                ctx.err.line(format!("note: datacenter {} runs in context {context}; see it with --context {context}", dc.object_name()))?;
+                continue;
+            }
+            let dc_ns = dc.namespace_in(&namespace).to_owned();
+            datacenters.push((
+                dc_ns.clone(),
+                crate::checks::datacenter(ctx, &dc_ns, dc.object_name()).await?,
+            ));
+        }
+    } else {
+        for dc in api::list::<CassandraDatacenter>(ctx, &namespace, false, None).await? {
+            datacenters.push((namespace.clone(), dc));
+        }
+    }
+    if datacenters.is_empty() {
+        return Err(CliError::NotFound(format!(
+            "no CassandraDatacenter in namespace {namespace}: use -n with your datacenters' namespace"
+        )));
+    }
+    let mut reports = Vec::new();
+    for (dc_ns, dc) in &datacenters {
+        reports.push(report(ctx, dc_ns, dc).await?);
+    }
+    if args.output == ListOutput::Json {
+        return ctx.out.write(&output::json(&reports)?);
+    }
+    let text: Vec<String> = reports.iter().map(|r| render(ctx, r)).collect();
+    ctx.out.write(&text.join("\n"))
+}

@@ -1,0 +1,507 @@
+//! `kubectl medusa sync`, `purge` and `task ...`.
+
+use std::collections::BTreeSet;
+
+use medusa_crds::merge::{MergeInput, merge_storage};
+use medusa_crds::naming::purge_sync_task_name;
+use medusa_crds::rules::ResourceKind;
+use medusa_crds::status::task_status;
+use medusa_crds::*;
+
+use super::{fields, follow_tasks, print_list, print_object, submit, timestamped, when};
+use crate::api;
+use crate::checks;
+use crate::cli::{
+    DeleteArgs, DryRun, ListOutput, NameArgs, PurgeArgs, SimpleListArgs, SyncArgs, TaskCommand,
+    WatchArgs,
+};
+use crate::context::Ctx;
+use crate::error::{CliError, Result};
+use crate::manifest;
+use crate::output::{self, Column, age, table, took};
+
+/// The labels cass-operator's datacenters carry about their K8ssandraCluster.
+const CLUSTER_NAME_LABEL: &str = "k8ssandra.io/cluster-name";
+const CLUSTER_NAMESPACE_LABEL: &str = "k8ssandra.io/cluster-namespace";
+
+async fn backup_names(ctx: &Ctx, namespace: &str, dc: &str) -> Result<BTreeSet<String>> {
+    Ok(api::list::<MedusaBackup>(ctx, namespace, false, None)
+        .await?
+        .into_iter()
+        .filter(|b| b.spec.cassandra_datacenter == dc)
+        .filter_map(|b| b.metadata.name)
+        .collect())
+}
+
+async fn create_task(
+    ctx: &Ctx,
+    name: &str,
+    dc_name: &str,
+    operation: Operation,
+    create: &crate::cli::CreateArgs,
+    hold: bool,
+) -> Result<Option<MedusaTask>> {
+    let namespace = ctx.namespace().to_owned();
+    let client_dry_run = create.dry_run() == Some(DryRun::Client);
+    let dc = if client_dry_run {
+        None
+    } else {
+        let dc = checks::datacenter(ctx, &namespace, dc_name).await?;
+        checks::medusa_pods(ctx, &namespace, &dc).await?;
+        Some(dc)
+    };
+    let task = manifest::task(
+        name,
+        &namespace,
+        dc_name,
+        operation,
+        manifest::labels(&create.labels, dc_name, dc.as_ref()),
+    );
+    if !client_dry_run {
+        let view = checks::namespace_view(ctx, &namespace, ResourceKind::MedusaTask).await?;
+        checks::run_rules(ctx, &task, &view)?;
+    }
+    submit(ctx, task, create, hold).await
+}
+
+/// `kubectl medusa sync`.
+pub async fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
+    let namespace = ctx.namespace().to_owned();
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| timestamped(&format!("sync-{}", args.dc), ctx.now));
+    let before = if args.wait.wait && args.create.dry_run().is_none() {
+        Some(backup_names(ctx, &namespace, &args.dc).await?)
+    } else {
+        None
+    };
+    let Some(_) = create_task(
+        ctx,
+        &name,
+        &args.dc,
+        Operation::Sync,
+        &args.create,
+        args.wait.wait,
+    )
+    .await?
+    else {
+        return Ok(());
+    };
+    if !args.wait.wait {
+        ctx.err.line(format!(
+            "follow it with: kubectl medusa task watch {name} -n {namespace}"
+        ))?;
+        return Ok(());
+    }
+    let tracker = follow_tasks(
+        ctx,
+        vec![(namespace.clone(), name.clone())],
+        args.wait.timeout,
+        "sync",
+        args.create.output.is_some(),
+    )
+    .await?;
+    if let Some(format) = args.create.output {
+        for task in tracker.tasks() {
+            print_object(ctx, &task, format)?;
+        }
+        return Ok(());
+    }
+    let after = backup_names(ctx, &namespace, &args.dc).await?;
+    let before = before.unwrap_or_default();
+    let added: Vec<&String> = after.difference(&before).collect();
+    let removed: Vec<&String> = before.difference(&after).collect();
+    ctx.out.line(format!(
+        "sync {name} succeeded: {} backup record(s) for datacenter {}",
+        after.len(),
+        args.dc
+    ))?;
+    ctx.out.line(format!(
+        "added ({}): {}",
+        added.len(),
+        if added.is_empty() {
+            "none".into()
+        } else {
+            added
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    ))?;
+    ctx.out.line(format!(
+        "removed ({}): {}",
+        removed.len(),
+        if removed.is_empty() {
+            "none".into()
+        } else {
+            removed
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    ))?;
+    Ok(())
+}
+
+/// The retention the operator renders for a datacenter's Medusa: its K8ssandraCluster's
+/// storage merged with its configuration.
+async fn retention(ctx: &Ctx, dc: &CassandraDatacenter) -> Result<Option<(i64, i64, String)>> {
+    let labels = dc.metadata.labels.clone().unwrap_or_default();
+    let (Some(cluster), Some(cluster_ns)) = (
+        labels.get(CLUSTER_NAME_LABEL),
+        labels.get(CLUSTER_NAMESPACE_LABEL),
+    ) else {
+        return Ok(None);
+    };
+    let Some(k8c) = api::get_opt::<K8ssandraCluster>(ctx, cluster_ns, cluster)
+        .await
+        .ok()
+        .flatten()
+    else {
+        return Ok(None);
+    };
+    let Some(medusa) = k8c.spec.medusa.as_ref() else {
+        return Ok(None);
+    };
+    let configuration = match medusa.configuration_name() {
+        Some(name) => api::get_opt::<MedusaConfiguration>(ctx, cluster_ns, name)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let cluster_storage = medusa.storage();
+    let configuration_storage = configuration.as_ref().map(MedusaConfiguration::storage);
+    let effective = merge_storage(MergeInput {
+        cluster_name: cluster,
+        cluster: &cluster_storage,
+        configuration: configuration_storage.as_ref(),
+        cluster_defaulted: true,
+    });
+    Ok(Some((
+        effective.storage.max_backup_age.unwrap_or(0),
+        effective.storage.max_backup_count.unwrap_or(0),
+        format!("K8ssandraCluster {cluster_ns}/{cluster}"),
+    )))
+}
+
+/// `kubectl medusa purge`.
+pub async fn purge(ctx: &Ctx, args: PurgeArgs) -> Result<()> {
+    let namespace = ctx.namespace().to_owned();
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| timestamped(&format!("purge-{}", args.dc), ctx.now));
+    let real = args.create.dry_run().is_none();
+    if args.create.dry_run() != Some(DryRun::Client) {
+        let dc = checks::datacenter(ctx, &namespace, &args.dc).await?;
+        match retention(ctx, &dc).await? {
+            Some((0, 0, owner)) => ctx.err.line(format!(
+                "Retention in force ({owner}): maxBackupAge 0 and maxBackupCount 0, i.e. unlimited: the purge deletes no backup, only orphaned files older than the grace period."
+            ))?,
+            Some((age, count, owner)) => ctx.err.line(format!(
+                "Retention in force ({owner}): maxBackupAge {age} day(s) (0: unlimited), maxBackupCount {count} (0: unlimited)."
+            ))?,
+            None => ctx.err.line("Retention in force: unknown (the datacenter's K8ssandraCluster cannot be read).")?,
+        }
+        if real {
+            ctx.confirm(
+                &format!(
+                    "Purge deletes backups of datacenter {} from storage, for good. Continue?",
+                    args.dc
+                ),
+                args.yes,
+            )?;
+        }
+    }
+    let Some(_) = create_task(
+        ctx,
+        &name,
+        &args.dc,
+        Operation::Purge,
+        &args.create,
+        args.wait.wait,
+    )
+    .await?
+    else {
+        return Ok(());
+    };
+    if !args.wait.wait {
+        ctx.err.line(format!(
+            "follow it with: kubectl medusa task watch {name} -n {namespace}"
+        ))?;
+        return Ok(());
+    }
+    let quiet = args.create.output.is_some();
+    let purge = follow_tasks(
+        ctx,
+        vec![(namespace.clone(), name.clone())],
+        args.wait.timeout,
+        "purge",
+        quiet,
+    )
+    .await?;
+    let sync_name = purge_sync_task_name(&name);
+    let sync = follow_tasks(
+        ctx,
+        vec![(namespace.clone(), sync_name.clone())],
+        args.wait.timeout,
+        "sync",
+        quiet,
+    )
+    .await?;
+    if let Some(format) = args.create.output {
+        for task in purge.tasks().iter().chain(sync.tasks().iter()) {
+            print_object(ctx, task, format)?;
+        }
+        return Ok(());
+    }
+    let totals = purge
+        .tasks()
+        .first()
+        .and_then(|t| t.status.as_ref().map(MedusaTaskStatus::purge_totals))
+        .unwrap_or_default();
+    ctx.out.line(format!(
+        "purge {name} succeeded: {} backup file set(s) purged across pods, {} objects deleted ({}), {} objects kept within the GC grace period; records refreshed by {sync_name}",
+        totals.backups_purged,
+        totals.objects_purged,
+        backup::human_size(u64::try_from(totals.purged_bytes).unwrap_or(0)),
+        totals.objects_within_gc_grace
+    ))?;
+    Ok(())
+}
+
+/// Runs a task command.
+pub async fn run(ctx: &Ctx, command: TaskCommand) -> Result<()> {
+    match command {
+        TaskCommand::List(args) => list(ctx, args).await,
+        TaskCommand::Describe(args) => describe(ctx, args).await,
+        TaskCommand::Watch(args) => watch(ctx, args).await,
+        TaskCommand::Delete(args) => delete(ctx, args).await,
+    }
+}
+
+async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
+    let mut tasks = api::list::<MedusaTask>(
+        ctx,
+        ctx.namespace(),
+        ctx.all_namespaces(),
+        args.selector.as_deref(),
+    )
+    .await?;
+    if let Some(dc) = &args.dc {
+        tasks.retain(|t| &t.spec.cassandra_datacenter == dc);
+    }
+    tasks.sort_by_key(|t| std::cmp::Reverse(super::created_at(&t.metadata)));
+    let names: Vec<String> = tasks.iter().map(output::resource_name).collect();
+    if print_list(ctx, &tasks, &names, args.output)? {
+        return Ok(());
+    }
+    if tasks.is_empty() {
+        ctx.err
+            .line(format!("No tasks found in namespace {}.", ctx.namespace()))?;
+        return Ok(());
+    }
+    let all = ctx.all_namespaces();
+    let mut headers = Vec::new();
+    if all {
+        headers.push("namespace");
+    }
+    headers.extend([
+        "name",
+        "datacenter",
+        "operation",
+        "status",
+        "pods",
+        "started",
+        "duration",
+    ]);
+    if args.output == ListOutput::Wide {
+        headers.push("reason");
+    }
+    let rows = tasks
+        .iter()
+        .map(|t| {
+            let status = task_status(t, ctx.now);
+            let mut cells: Vec<Column> = Vec::new();
+            if all {
+                cells.push(t.metadata.namespace.clone().unwrap_or_default().into());
+            }
+            cells.push(t.metadata.name.clone().unwrap_or_default().into());
+            cells.push(t.spec.cassandra_datacenter.clone().into());
+            cells.push(t.spec.operation.to_string().into());
+            cells.push(Column::phase(status.phase));
+            cells.push(
+                status
+                    .progress
+                    .map_or("<none>".into(), |p| format!("{}/{}", p.done, p.total))
+                    .into(),
+            );
+            cells.push(age(ctx.now, status.started).into());
+            cells.push(took(status.duration()).into());
+            if args.output == ListOutput::Wide {
+                cells.push(
+                    status
+                        .reason
+                        .clone()
+                        .unwrap_or_else(|| "<none>".into())
+                        .into(),
+                );
+            }
+            cells
+        })
+        .collect();
+    ctx.out.write(&table(&headers, rows, ctx.color))
+}
+
+async fn describe(ctx: &Ctx, args: NameArgs) -> Result<()> {
+    let namespace = ctx.namespace().to_owned();
+    let task = api::get::<MedusaTask>(ctx, &namespace, &args.name).await?;
+    match args.output {
+        ListOutput::Json => return ctx.out.write(&output::json(&task)?),
+        ListOutput::Yaml => return ctx.out.write(&output::yaml(&task)?),
+        _ => {}
+    }
+    let status = task_status(&task, ctx.now);
+    let raw = task.status.clone().unwrap_or_default();
+    let mut rows = vec![
+        ("Name", args.name.clone()),
+        ("Namespace", namespace.clone()),
+        ("Datacenter", task.spec.cassandra_datacenter.clone()),
+        ("Operation", task.spec.operation.to_string()),
+        ("Status", status.phase.to_string()),
+        (
+            "Reason",
+            status.reason.clone().unwrap_or_else(|| "<none>".into()),
+        ),
+        (
+            "Progress",
+            status.progress.map_or("<none>".into(), |p| p.to_string()),
+        ),
+        ("Started", when(ctx.now, status.started)),
+        ("Finished", when(ctx.now, status.finished)),
+        ("Duration", took(status.duration())),
+    ];
+    if let Some(backup) = &task.spec.backup_name {
+        rows.push(("Backup", backup.clone()));
+    }
+    let mut text = fields(&rows);
+    let mut pods: Vec<Vec<Column>> = raw
+        .finished()
+        .iter()
+        .map(|r| {
+            vec![
+                r.pod_name.clone().unwrap_or_default().into(),
+                Column::phase(status::Phase::Succeeded),
+                r.nb_backups_purged
+                    .map_or("".into(), |n| n.to_string())
+                    .into(),
+                r.nb_objects_purged
+                    .map_or("".into(), |n| n.to_string())
+                    .into(),
+                r.total_purged_size
+                    .map_or("".into(), |n| {
+                        backup::human_size(u64::try_from(n).unwrap_or(0))
+                    })
+                    .into(),
+            ]
+        })
+        .collect();
+    pods.extend(raw.failed().iter().map(|p| {
+        vec![
+            p.clone().into(),
+            Column::phase(status::Phase::Failed),
+            "".into(),
+            "".into(),
+            "".into(),
+        ]
+    }));
+    pods.extend(raw.in_progress().iter().map(|p| {
+        vec![
+            p.clone().into(),
+            Column::phase(status::Phase::Running),
+            "".into(),
+            "".into(),
+            "".into(),
+        ]
+    }));
+    if !pods.is_empty() {
+        text.push_str("\nPods:\n");
+        text.push_str(
+            &table(
+                &[
+                    "pod",
+                    "state",
+                    "backups purged",
+                    "objects purged",
+                    "size purged",
+                ],
+                pods,
+                ctx.color,
+            )
+            .lines()
+            .map(|l| format!("  {}\n", l.trim_end()))
+            .collect::<String>(),
+        );
+    }
+    if !status.anomalies.is_empty() {
+        text.push_str("\nAnomalies:\n");
+        for anomaly in &status.anomalies {
+            text.push_str(&format!("  - {}: {anomaly}\n", anomaly.code()));
+        }
+    }
+    ctx.out.write(&text)
+}
+
+async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<()> {
+    let namespace = ctx.namespace().to_owned();
+    let task = api::get::<MedusaTask>(ctx, &namespace, &args.name).await?;
+    let noun = match task.spec.operation {
+        Operation::Sync => "sync",
+        Operation::Purge => "purge",
+        _ => "task",
+    };
+    let tracker = follow_tasks(
+        ctx,
+        vec![(namespace, args.name.clone())],
+        args.timeout,
+        noun,
+        args.output.is_some(),
+    )
+    .await?;
+    match args.output {
+        Some(format) => {
+            for task in tracker.tasks() {
+                print_object(ctx, &task, format)?;
+            }
+        }
+        None => ctx.out.line(format!("{noun} {} succeeded", args.name))?,
+    }
+    Ok(())
+}
+
+async fn delete(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
+    let namespace = ctx.namespace().to_owned();
+    for name in &args.names {
+        api::get::<MedusaTask>(ctx, &namespace, name).await?;
+    }
+    ctx.confirm(
+        &format!(
+            "Delete task record(s) {} in namespace {namespace}?",
+            args.names.join(", ")
+        ),
+        args.yes,
+    )?;
+    for name in &args.names {
+        api::delete::<MedusaTask>(ctx, &namespace, name).await?;
+        ctx.out
+            .line(format!("medusatask.medusa.k8ssandra.io/{name} deleted"))?;
+    }
+    if args.names.is_empty() {
+        return Err(CliError::usage("give the tasks to delete"));
+    }
+    Ok(())
+}

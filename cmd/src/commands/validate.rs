@@ -1,0 +1,386 @@
+//! `kubectl medusa validate`: the webhook's rules, offline, on manifests.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use medusa_crds::rules::{
+    self, AdmissionInput, AdmissionOperation, MemoryView, Policy, ResourceKind, Severity,
+};
+use medusa_crds::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::api;
+use crate::cli::{ClusterView, ListOutput, ValidateArgs};
+use crate::context::Ctx;
+use crate::error::{CliError, Result};
+use crate::output::{self, Column, table};
+
+/// One manifest document.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// Where it came from: `file.yaml#2`.
+    pub origin: String,
+    /// The object.
+    pub value: Value,
+}
+
+/// One finding, for the table and `-o json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Row {
+    /// Where.
+    pub origin: String,
+    /// `Kind namespace/name`.
+    pub object: String,
+    /// The rule (`-` for an unreadable object).
+    pub rule: String,
+    /// deny, warn or patch.
+    pub severity: String,
+    /// The message.
+    pub message: String,
+}
+
+fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| CliError::usage(format!("cannot read directory {}: {e}", path.display())))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for entry in entries {
+            if entry.is_dir() {
+                collect_files(&entry, out)?;
+            } else if entry
+                .extension()
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+            {
+                out.push(entry);
+            }
+        }
+    } else {
+        out.push(path.to_owned());
+    }
+    Ok(())
+}
+
+/// Reads every document of the given files, directories, or `-` for standard input.
+pub fn read_documents(
+    paths: &[PathBuf],
+    stdin: impl FnOnce() -> std::io::Result<String>,
+) -> Result<Vec<Document>> {
+    let mut files = Vec::new();
+    let mut documents = Vec::new();
+    let mut stdin = Some(stdin);
+    for path in paths {
+        if path.as_os_str() == "-" {
+            let text = stdin
+                .take()
+                .ok_or_else(|| CliError::usage("standard input (-) can be given once"))?(
+            )
+            .map_err(|e| CliError::usage(format!("cannot read standard input: {e}")))?;
+            documents.extend(parse("<stdin>", &text)?);
+        } else if !path.exists() {
+            return Err(CliError::usage(format!(
+                "{} does not exist",
+                path.display()
+            )));
+        } else {
+            collect_files(path, &mut files)?;
+        }
+    }
+    for file in files {
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", file.display())))?;
+        documents.extend(parse(&file.display().to_string(), &text)?);
+    }
+    Ok(documents)
+}
+
+fn parse(origin: &str, text: &str) -> Result<Vec<Document>> {
+    let values: Vec<Value> = serde_saphyr::from_multiple(text)
+        .map_err(|e| CliError::usage(format!("{origin} is not valid YAML: {e}")))?;
+    let mut documents = Vec::new();
+    for (i, value) in values.into_iter().enumerate() {
+        // A List of items counts as its items.
+        if value.get("kind").and_then(Value::as_str) == Some("List") {
+            for (j, item) in value
+                .get("items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+            {
+                documents.push(Document {
+                    origin: format!("{origin}#{i}.{j}"),
+                    value: item,
+                });
+            }
+        } else if value.is_object() {
+            documents.push(Document {
+                origin: format!("{origin}#{i}"),
+                value,
+            });
+        }
+    }
+    Ok(documents)
+}
+
+fn kind_of(value: &Value) -> Option<ResourceKind> {
+    let api_version = value.get("apiVersion")?.as_str()?;
+    let group = api_version.split_once('/').map_or("", |(g, _)| g);
+    ResourceKind::from_group_kind(group, value.get("kind")?.as_str()?)
+}
+
+fn with_namespace(mut value: Value, namespace: &str) -> Value {
+    if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut)
+        && !meta.contains_key("namespace")
+    {
+        meta.insert("namespace".into(), Value::String(namespace.to_owned()));
+    }
+    value
+}
+
+fn typed<T: serde::de::DeserializeOwned>(documents: &[Document], kind: &str) -> Vec<Arc<T>> {
+    documents
+        .iter()
+        .filter(|d| d.value.get("kind").and_then(Value::as_str) == Some(kind))
+        .filter_map(|d| serde_json::from_value(d.value.clone()).ok())
+        .map(Arc::new)
+        .collect()
+}
+
+/// The cluster as the files describe it (every object, Secrets with their keys).
+pub fn files_view(documents: &[Document]) -> MemoryView {
+    let mut view = MemoryView {
+        configurations: typed(documents, "MedusaConfiguration"),
+        clusters: typed(documents, "K8ssandraCluster"),
+        datacenters: Some(typed(documents, "CassandraDatacenter")),
+        backups: typed(documents, "MedusaBackup"),
+        backup_jobs: typed(documents, "MedusaBackupJob"),
+        restore_jobs: typed(documents, "MedusaRestoreJob"),
+        tasks: typed(documents, "MedusaTask"),
+        schedules: typed(documents, "MedusaBackupSchedule"),
+        secrets: Some(Default::default()),
+    };
+    for document in documents
+        .iter()
+        .filter(|d| d.value.get("kind").and_then(Value::as_str) == Some("Secret"))
+    {
+        let meta = &document.value["metadata"];
+        let has_key = document.value.pointer("/data/credentials").is_some()
+            || document.value.pointer("/stringData/credentials").is_some();
+        if let Some(name) = meta.get("name").and_then(Value::as_str) {
+            let namespace = meta
+                .get("namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("default");
+            view = view.with_secret(namespace, name, has_key);
+        }
+    }
+    view
+}
+
+async fn add_live(ctx: &Ctx, mut view: MemoryView, namespaces: &[String]) -> Result<MemoryView> {
+    fn extend<T>(list: &mut Vec<Arc<T>>, items: Vec<T>) {
+        list.extend(items.into_iter().map(Arc::new));
+    }
+    for namespace in namespaces {
+        extend(
+            &mut view.configurations,
+            api::list(ctx, namespace, false, None).await?,
+        );
+        extend(
+            &mut view.backups,
+            api::list(ctx, namespace, false, None).await?,
+        );
+        extend(
+            &mut view.backup_jobs,
+            api::list(ctx, namespace, false, None).await?,
+        );
+        extend(
+            &mut view.restore_jobs,
+            api::list(ctx, namespace, false, None).await?,
+        );
+        extend(
+            &mut view.tasks,
+            api::list(ctx, namespace, false, None).await?,
+        );
+        extend(
+            &mut view.schedules,
+            api::list(ctx, namespace, false, None).await?,
+        );
+        match api::list::<CassandraDatacenter>(ctx, namespace, false, None).await {
+            Ok(dcs) => {
+                if let Some(list) = view.datacenters.as_mut() {
+                    list.extend(dcs.into_iter().map(Arc::new));
+                }
+            }
+            Err(CliError::CrdsMissing(_)) => view.datacenters = None,
+            Err(e) => return Err(e),
+        }
+    }
+    // Clusters in every namespace, for the shared-prefix rule; fall back to the namespaces.
+    match api::list::<K8ssandraCluster>(ctx, "", true, None).await {
+        Ok(clusters) => extend(&mut view.clusters, clusters),
+        Err(_) => {
+            for namespace in namespaces {
+                extend(
+                    &mut view.clusters,
+                    api::list(ctx, namespace, false, None)
+                        .await
+                        .unwrap_or_default(),
+                );
+            }
+        }
+    }
+    Ok(view)
+}
+
+/// Runs the rules on every document of ours; returns the findings.
+pub fn evaluate(documents: &[Document], view: &MemoryView, default_namespace: &str) -> Vec<Row> {
+    let policy = Policy::default();
+    let mut rows = Vec::new();
+    for document in documents {
+        let Some(kind) = kind_of(&document.value) else {
+            continue;
+        };
+        let mut value = with_namespace(document.value.clone(), default_namespace);
+        let namespace = value
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or(default_namespace)
+            .to_owned();
+        let name = value
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let describe = format!("{kind} {namespace}/{name}");
+        let Ok(raw) = serde_json::value::to_raw_value(&value) else {
+            continue;
+        };
+        let input = AdmissionInput {
+            operation: AdmissionOperation::Create,
+            kind,
+            namespace: &namespace,
+            name: &name,
+            object: Some(&raw),
+            old_object: None,
+            defaulted: false,
+        };
+        // The API server runs mutating webhooks first: judge the mutated object.
+        let mutation = rules::mutate(&input, view, &policy);
+        for warning in &mutation.warnings {
+            rows.push(Row {
+                origin: document.origin.clone(),
+                object: describe.clone(),
+                rule: mutation.fired.first().map_or("-".into(), |r| r.to_string()),
+                severity: "patch".into(),
+                message: warning.clone(),
+            });
+        }
+        let mutated = if !mutation.patch.is_empty() && mutation.apply(&mut value).is_ok() {
+            serde_json::value::to_raw_value(&value).ok()
+        } else {
+            None
+        };
+        let judged = mutated.as_deref().unwrap_or(&raw);
+        let decision = rules::validate(
+            &AdmissionInput {
+                object: Some(judged),
+                ..input
+            },
+            view,
+            &policy,
+        );
+        for finding in decision.findings {
+            rows.push(Row {
+                origin: document.origin.clone(),
+                object: describe.clone(),
+                rule: finding.rule.map_or("-".into(), |r| r.to_string()),
+                severity: match finding.severity {
+                    Severity::Deny => "deny".into(),
+                    Severity::Warn => "warn".into(),
+                },
+                message: finding.message,
+            });
+        }
+    }
+    rows
+}
+
+/// Runs `validate`.
+pub async fn run(ctx: &Ctx, args: ValidateArgs) -> Result<()> {
+    let documents = read_documents(&args.files, || {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).map(|_| text)
+    })?;
+    let ours = documents
+        .iter()
+        .filter(|d| kind_of(&d.value).is_some())
+        .count();
+    if ours == 0 {
+        return Err(CliError::usage(
+            "no Medusa object (MedusaBackupJob, MedusaRestoreJob, MedusaTask, MedusaBackupSchedule, MedusaConfiguration, MedusaBackup) or K8ssandraCluster in the given manifests",
+        ));
+    }
+    let mut view = files_view(&documents);
+    if args.cluster_view == ClusterView::Live {
+        let mut namespaces: Vec<String> = documents
+            .iter()
+            .filter_map(|d| {
+                d.value
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .collect();
+        namespaces.push(ctx.namespace().to_owned());
+        namespaces.sort();
+        namespaces.dedup();
+        view = add_live(ctx, view, &namespaces).await?;
+    }
+    let rows = evaluate(&documents, &view, ctx.namespace());
+    let denials = rows.iter().filter(|r| r.severity == "deny").count();
+    if args.output == ListOutput::Json {
+        ctx.out.write(&output::json(&rows)?)?;
+    } else if rows.is_empty() {
+        ctx.out
+            .line(format!("{ours} object(s) checked: no finding."))?;
+    } else {
+        let body = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.origin.clone().into(),
+                    r.object.clone().into(),
+                    r.rule.clone().into(),
+                    match r.severity.as_str() {
+                        "deny" => Column::colored("deny", comfy_table::Color::Red),
+                        "warn" => Column::colored("warn", comfy_table::Color::Yellow),
+                        other => Column::text(other),
+                    },
+                    r.message.clone().into(),
+                ]
+            })
+            .collect();
+        ctx.out.write(&table(
+            &["file", "object", "rule", "result", "message"],
+            body,
+            ctx.color,
+        ))?;
+        ctx.err.line(format!(
+            "{ours} object(s) checked: {denials} denial(s), {} other finding(s)",
+            rows.len() - denials
+        ))?;
+    }
+    if denials > 0 {
+        return Err(CliError::Usage(format!(
+            "{denials} denial(s): the webhook would refuse these objects"
+        )));
+    }
+    Ok(())
+}
