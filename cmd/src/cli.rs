@@ -666,6 +666,9 @@ pub struct ValidateArgs {
         value_name = "FILE|DIR|-"
     )]
     pub files: Vec<PathBuf>,
+    /// Also read the subdirectories of the directories given (as `kubectl apply -R`).
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
     /// Judge against the other files only, or also the live cluster.
     #[arg(long, value_enum, default_value_t = ClusterView::Files)]
     pub cluster_view: ClusterView,

@@ -42,7 +42,7 @@ pub struct Row {
     pub message: String,
 }
 
-fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+fn collect_files(path: &Path, recursive: bool, top: bool, out: &mut Vec<PathBuf>) -> Result<()> {
     if path.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(|e| CliError::usage(format!("cannot read directory {}: {e}", path.display())))?
@@ -51,7 +51,9 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         entries.sort();
         for entry in entries {
             if entry.is_dir() {
-                collect_files(&entry, out)?;
+                if recursive {
+                    collect_files(&entry, recursive, false, out)?;
+                }
             } else if entry
                 .extension()
                 .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
@@ -59,15 +61,21 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
                 out.push(entry);
             }
         }
-    } else {
+    } else if top
+        || path
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+    {
         out.push(path.to_owned());
     }
     Ok(())
 }
 
-/// Reads every document of the given files, directories, or `-` for standard input.
+/// Reads every document of the given files, directories (their subdirectories too when
+/// `recursive`), or `-` for standard input. A file named twice is read once.
 pub fn read_documents(
     paths: &[PathBuf],
+    recursive: bool,
     stdin: impl FnOnce() -> std::io::Result<String>,
 ) -> Result<Vec<Document>> {
     let mut files = Vec::new();
@@ -87,9 +95,11 @@ pub fn read_documents(
                 path.display()
             )));
         } else {
-            collect_files(path, &mut files)?;
+            collect_files(path, recursive, true, &mut files)?;
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
     for file in files {
         let text = std::fs::read_to_string(&file)
             .map_err(|e| CliError::usage(format!("cannot read {}: {e}", file.display())))?;
@@ -314,7 +324,7 @@ pub fn evaluate(documents: &[Document], view: &MemoryView, default_namespace: &s
 
 /// Runs `validate`.
 pub async fn run(ctx: &Ctx, args: ValidateArgs) -> Result<()> {
-    let documents = read_documents(&args.files, || {
+    let documents = read_documents(&args.files, args.recursive, || {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).map(|_| text)
     })?;
