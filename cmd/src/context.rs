@@ -198,6 +198,15 @@ impl Ctx {
         (ctx, out, err)
     }
 
+    /// Takes the connection options of a parsed command line (tests): `-A`, `-n` and the rest.
+    pub fn with_global(mut self, global: GlobalArgs) -> Self {
+        if let Some(namespace) = &global.namespace {
+            self.namespace = namespace.clone();
+        }
+        self.global = global;
+        self
+    }
+
     /// Pretends stdout is a terminal (for the live progress view in tests).
     pub fn with_terminal(mut self, terminal: bool) -> Self {
         self.terminal = terminal;

@@ -335,7 +335,7 @@ pub struct Subject {
 fn status_line(item: &Item) -> String {
     let name = &item.key.1;
     match &item.status {
-        None => format!("{name}  Pending  (not created yet)"),
+        None => format!("{name}  Pending  (not seen yet)"),
         Some(status) => {
             let mut line = format!("{name}  {}", status.phase);
             if let Some(progress) = status.progress {
@@ -421,7 +421,8 @@ where
     S: Stream<Item = std::result::Result<T::Event, String>> + Unpin,
 {
     let started = tokio::time::Instant::now();
-    let base = Utc::now();
+    // The command's clock moves on with the monotonic clock (paused in tests).
+    let base = ctx.now;
     let now = || base + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
     let deadline = started + timeout;
     let mut events = events.fuse();
@@ -432,7 +433,8 @@ where
         quiet,
     };
     let mut previous: Option<Snapshot> = None;
-    let mut reported: Vec<String> = Vec::new();
+    // Anomalies already reported, per object and code (their text may change, e.g. a wait).
+    let mut reported: Vec<(String, &'static str)> = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let ctrl_c = tokio::signal::ctrl_c();
@@ -491,10 +493,11 @@ where
             renderer.show(&snapshot, now(), started.elapsed())?;
             for item in &snapshot.items {
                 for anomaly in item.status.iter().flat_map(|s| &s.anomalies) {
-                    let text = format!("{}: {anomaly}", item.key.1);
-                    if !reported.contains(&text) {
-                        ctx.err.line(format!("warning: {text}"))?;
-                        reported.push(text);
+                    let key = (item.key.1.clone(), anomaly.code());
+                    if !reported.contains(&key) {
+                        ctx.err
+                            .line(format!("warning: {}: {anomaly}", item.key.1))?;
+                        reported.push(key);
                     }
                 }
             }

@@ -426,9 +426,14 @@ pub fn describe_text(ctx: &Ctx, row: &BackupRow, restores: &[MedusaRestoreJob]) 
         ),
         (
             "Size",
-            row.size.clone().unwrap_or_else(|| {
-                "<none> (imported by a sync: Medusa's summary has no size)".into()
-            }),
+            match (&row.size, &row.backup, row.origin) {
+                (Some(size), _, _) => size.clone(),
+                (None, None, _) => "<none> (no MedusaBackup record)".into(),
+                (None, Some(_), crate::catalog::Origin::Sync) => {
+                    "<none> (imported by a sync: Medusa's summary has no size)".into()
+                }
+                (None, Some(_), crate::catalog::Origin::Job) => "<none>".into(),
+            },
         ),
     ]);
     if let Some(job) = &row.job {

@@ -1,0 +1,777 @@
+//! `kubectl medusa backup ...` against a fake API server: the calls made, the output, the
+//! exit code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
+
+mod support;
+
+use kubectl_medusa::error::ExitCode;
+use medusa_crds::*;
+use support::{Fake, NS, Run, pod};
+
+const JOBS: &str = "/apis/medusa.k8ssandra.io/v1alpha1/namespaces/k8ssandra/medusabackupjobs";
+const BACKUPS: &str = "/apis/medusa.k8ssandra.io/v1alpha1/namespaces/k8ssandra/medusabackups";
+
+/// Datacenter dc1 of cluster demo, with three pods running a medusa container.
+fn datacenter_with_pods() -> (kube::Client, Fake) {
+    let (client, fake) = Fake::start();
+    fake.put(&CassandraDatacenter::test("dc1"));
+    for i in 0..3 {
+        fake.put(&pod(
+            &format!("demo-dc1-default-sts-{i}"),
+            "demo",
+            "dc1",
+            true,
+        ));
+    }
+    (client, fake)
+}
+
+fn posts(fake: &Fake, path: &str) -> Vec<serde_json::Value> {
+    fake.writes()
+        .into_iter()
+        .filter(|c| c.is("POST", path))
+        .filter_map(|c| c.body)
+        .collect()
+}
+
+// === create ===
+
+#[tokio::test]
+async fn create_checks_the_datacenter_and_its_pods_then_posts_a_labelled_job() {
+    let (client, fake) = datacenter_with_pods();
+    let outcome = Run::on(&client).run("backup create nightly --dc dc1").await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    assert_eq!(
+        outcome.stdout,
+        "medusabackupjob.medusa.k8ssandra.io/nightly created\n"
+    );
+    assert!(
+        outcome
+            .stderr
+            .contains("follow it with: kubectl medusa backup watch nightly -n k8ssandra")
+    );
+    insta::assert_snapshot!("create_calls", fake.call_lines().join("\n"));
+    let post = fake.writes().pop().unwrap();
+    assert_eq!(post.query.get("fieldManager").unwrap(), "kubectl-medusa");
+    insta::assert_json_snapshot!("create_body", post.body.unwrap());
+}
+
+#[tokio::test]
+async fn create_names_a_backup_after_its_datacenter_and_the_utc_time() {
+    let (client, fake) = datacenter_with_pods();
+    let outcome = Run::on(&client)
+        .run("backup create --dc dc1 --type full --label team=data")
+        .await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    let body = posts(&fake, JOBS).pop().unwrap();
+    assert_eq!(body["metadata"]["name"], "dc1-20240501120000");
+    assert_eq!(body["spec"]["backupType"], "full");
+    assert_eq!(body["metadata"]["labels"]["team"], "data");
+}
+
+#[tokio::test]
+async fn create_from_a_schedule_uses_the_operators_name_and_the_schedule_label() {
+    let (client, fake) = datacenter_with_pods();
+    let outcome = Run::on(&client)
+        .run("backup create --dc dc1 --from-schedule nightly")
+        .await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    let body = posts(&fake, JOBS).pop().unwrap();
+    // The operator's `<schedule>-<unix seconds>`: 2024-05-01T12:00:00Z.
+    assert_eq!(body["metadata"]["name"], "nightly-1714564800");
+}
+
+#[tokio::test]
+async fn create_on_a_missing_datacenter_lists_the_existing_ones_and_sends_nothing() {
+    let (client, fake) = datacenter_with_pods();
+    let outcome = Run::on(&client).run("backup create --dc dc-1").await;
+    assert_eq!(outcome.code, ExitCode::NotFound);
+    assert!(
+        outcome.stderr.contains(
+            "CassandraDatacenter \"dc-1\" not found in namespace k8ssandra (datacenters in namespace k8ssandra: dc1)"
+        ),
+        "{}",
+        outcome.stderr
+    );
+    assert!(fake.writes().is_empty());
+}
+
+#[tokio::test]
+async fn create_refuses_a_datacenter_whose_pods_have_no_medusa_container() {
+    let (client, fake) = Fake::start();
+    fake.put(&CassandraDatacenter::test("dc1"));
+    fake.put(&pod("demo-dc1-default-sts-0", "demo", "dc1", false));
+    let outcome = Run::on(&client).run("backup create --dc dc1").await;
+    assert_eq!(outcome.code, ExitCode::Failed);
+    assert!(
+        outcome.stderr.contains(
+            "Medusa is not enabled on datacenter dc1: pods demo-dc1-default-sts-0 have no medusa container"
+        ),
+        "{}",
+        outcome.stderr
+    );
+    assert!(fake.writes().is_empty());
+}
+
+#[tokio::test]
+async fn create_refuses_a_stopped_datacenter_without_pods() {
+    let (client, fake) = Fake::start();
+    fake.put(&CassandraDatacenter::test("dc1").stopped());
+    let outcome = Run::on(&client).run("backup create --dc dc1").await;
+    assert_eq!(outcome.code, ExitCode::Failed);
+    assert!(outcome.stderr.contains("datacenter dc1 has no pods"));
+    assert!(fake.writes().is_empty());
+}
+
+#[tokio::test]
+async fn create_runs_the_webhook_rules_locally_before_sending() {
+    let (client, fake) = datacenter_with_pods();
+    fake.put(&MedusaBackup::test("nightly"));
+    let outcome = Run::on(&client).run("backup create nightly --dc dc1").await;
+    assert_eq!(outcome.code, ExitCode::Usage);
+    assert!(
+        outcome
+            .stderr
+            .contains("MedusaBackup \"nightly\" already exists in namespace k8ssandra"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(fake.writes().is_empty());
+}
+
+#[tokio::test]
+async fn create_warns_when_another_backup_of_the_datacenter_runs() {
+    let (client, fake) = datacenter_with_pods();
+    fake.put(&MedusaBackupJob::test("earlier").started("2024-05-01T11:59:00Z"));
+    let outcome = Run::on(&client).run("backup create nightly --dc dc1").await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    assert!(
+        outcome
+            .stderr
+            .contains("warning: [J1] MedusaBackupJob k8ssandra/nightly: another backup of datacenter \"dc1\" has not finished (earlier)"),
+        "{}",
+        outcome.stderr
+    );
+}
+
+#[tokio::test]
+async fn create_with_server_dry_run_sends_dry_run_all_and_stores_nothing() {
+    let (client, fake) = datacenter_with_pods();
+    let outcome = Run::on(&client)
+        .run("backup create nightly --dc dc1 --dry-run=server")
+        .await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    assert_eq!(
+        outcome.stdout,
+        "medusabackupjob.medusa.k8ssandra.io/nightly created (server dry run)\n"
+    );
+    let post = fake.writes().pop().unwrap();
+    assert!(post.is_dry_run(), "{}", post.line());
+    assert!(fake.get("medusabackupjobs", NS, "nightly").is_none());
+}
+
+#[tokio::test]
+async fn create_with_output_name_prints_only_the_name() {
+    let (client, _fake) = datacenter_with_pods();
+    let outcome = Run::on(&client)
+        .run("backup create nightly --dc dc1 -o name")
+        .await;
+    assert_eq!(outcome.code, ExitCode::Success);
+    assert_eq!(
+        outcome.stdout,
+        "medusabackupjob.medusa.k8ssandra.io/nightly\n"
+    );
+}
+
+#[tokio::test]
+async fn a_forbidden_create_says_which_permission_is_missing() {
+    let (client, fake) = datacenter_with_pods();
+    fake.fail(
+        "POST",
+        "/medusabackupjobs",
+        403,
+        "medusabackupjobs.medusa.k8ssandra.io is forbidden: User \"dev\" cannot create resource",
+    );
+    let outcome = Run::on(&client).run("backup create nightly --dc dc1").await;
+    assert_eq!(outcome.code, ExitCode::Forbidden);
+    assert_eq!(
+        outcome.stderr.lines().last().unwrap(),
+        "error: you need create on medusabackupjobs.medusa.k8ssandra.io in namespace k8ssandra; run kubectl medusa auth check"
+    );
+}
+
+#[tokio::test]
+async fn a_webhook_denial_is_shown_as_is_with_the_usage_exit_code() {
+    let (client, fake) = datacenter_with_pods();
+    fake.fail(
+        "POST",
+        "/medusabackupjobs",
+        400,
+        "admission webhook \"medusa-webhook.k8ssandra.io\" denied the request: J1: MedusaBackupJob k8ssandra/nightly: ...",
+    );
+    let outcome = Run::on(&client).run("backup create nightly --dc dc1").await;
+    assert_eq!(outcome.code, ExitCode::Usage);
+    assert!(
+        outcome.stderr.contains(
+            "error: admission webhook \"medusa-webhook.k8ssandra.io\" denied the request"
+        )
+    );
+}
+
+#[tokio::test]
+async fn missing_crds_are_reported_as_such() {
+    let (client, fake) = Fake::start();
+    let fake = fake.without_group("medusa.k8ssandra.io");
+    let outcome = Run::on(&client).run("backup list").await;
+    assert_eq!(outcome.code, ExitCode::NotFound);
+    assert!(
+        outcome.stderr.contains(
+            "Medusa CRDs not found: is k8ssandra-operator installed with Medusa enabled?"
+        ),
+        "{}",
+        outcome.stderr
+    );
+    drop(fake);
+}
+
+#[tokio::test]
+async fn create_for_a_k8ssandra_cluster_makes_one_job_per_local_datacenter() {
+    let (client, fake) = datacenter_with_pods();
+    fake.put(&CassandraDatacenter::test("dc2"));
+    fake.put(&pod("demo-dc2-default-sts-0", "demo", "dc2", true));
+    fake.put(
+        &K8ssandraCluster::test("demo")
+            .add_datacenter("dc2", None, None, 1)
+            .add_datacenter("dc3", None, Some("east"), 3),
+    );
+    let outcome = Run::on(&client)
+        .run("backup create weekly --k8c demo")
+        .await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    let names: Vec<String> = posts(&fake, JOBS)
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {}",
+                b["metadata"]["name"], b["spec"]["cassandraDatacenter"]
+            )
+        })
+        .collect();
+    assert_eq!(names, ["\"weekly-dc1\" \"dc1\"", "\"weekly-dc2\" \"dc2\""]);
+    assert!(
+        outcome.stderr.contains(
+            "warning: datacenter dc3 runs in context east: back it up there (kubectl medusa backup create --context east --dc dc3 -n k8ssandra)"
+        ),
+        "{}",
+        outcome.stderr
+    );
+}
+
+#[tokio::test]
+async fn create_for_a_cluster_without_medusa_fails_and_says_so() {
+    let (client, fake) = datacenter_with_pods();
+    fake.put(&K8ssandraCluster::test("demo").without_medusa());
+    let outcome = Run::on(&client).run("backup create --k8c demo").await;
+    assert_eq!(outcome.code, ExitCode::Failed);
+    assert!(
+        outcome
+            .stderr
+            .contains("has no spec.medusa: Medusa is not enabled on it")
+    );
+    assert!(fake.writes().is_empty());
+}
+
+// === create --wait and watch ===
+
+fn running(name: &str) -> MedusaBackupJob {
+    MedusaBackupJob::test(name)
+        .created("2024-05-01T12:00:00Z")
+        .started("2024-05-01T12:00:01Z")
+        .in_progress(&[
+            "demo-dc1-default-sts-0",
+            "demo-dc1-default-sts-1",
+            "demo-dc1-default-sts-2",
+        ])
+}
+
+fn finished(name: &str) -> MedusaBackupJob {
+    MedusaBackupJob::test(name)
+        .created("2024-05-01T12:00:00Z")
+        .started("2024-05-01T12:00:01Z")
+        .finished_at("2024-05-01T12:03:00Z")
+        .finished_pods(&[
+            "demo-dc1-default-sts-0",
+            "demo-dc1-default-sts-1",
+            "demo-dc1-default-sts-2",
+        ])
+}
+
+fn record(name: &str) -> MedusaBackup {
+    MedusaBackup::test(name).times("2024-05-01T12:00:01Z", Some("2024-05-01T12:03:00Z"))
+}
+
+#[tokio::test(start_paused = true)]
+async fn create_and_wait_follows_the_backup_to_its_success() {
+    let (client, fake) = datacenter_with_pods();
+    let operator = async {
+        fake.created("medusabackupjobs").await;
+        fake.watching("medusabackupjobs").await;
+        fake.put(&running("nightly"));
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        fake.put(
+            &running("nightly")
+                .in_progress(&["demo-dc1-default-sts-2"])
+                .finished_pods(&["demo-dc1-default-sts-0", "demo-dc1-default-sts-1"]),
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        fake.put(&finished("nightly"));
+        fake.put(&record("nightly"));
+    };
+    let (outcome, ()) = tokio::join!(
+        Run::on(&client).run("backup create nightly --dc dc1 --wait"),
+        operator
+    );
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    assert_eq!(
+        outcome.stdout,
+        "medusabackupjob.medusa.k8ssandra.io/nightly created\nbackup nightly succeeded on datacenter dc1\n"
+    );
+    insta::assert_snapshot!("wait_success_progress", outcome.stderr);
+    let watches: Vec<String> = fake
+        .calls()
+        .iter()
+        .filter(|c| c.is_watch())
+        .map(|c| format!("{} {}", c.path, c.query.get("fieldSelector").unwrap()))
+        .collect();
+    assert!(
+        watches.contains(&format!("{JOBS} metadata.name=nightly")),
+        "{watches:?}"
+    );
+    assert!(
+        watches.contains(&format!("{BACKUPS} metadata.name=nightly")),
+        "{watches:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn create_and_wait_exits_1_naming_the_failed_pods() {
+    let (client, fake) = datacenter_with_pods();
+    let operator = async {
+        fake.created("medusabackupjobs").await;
+        fake.put(
+            &finished("nightly")
+                .finished_pods(&["demo-dc1-default-sts-0", "demo-dc1-default-sts-1"])
+                .failed_pods(&["demo-dc1-default-sts-2"]),
+        );
+    };
+    let (outcome, ()) = tokio::join!(
+        Run::on(&client).run("backup create nightly --dc dc1 --wait"),
+        operator
+    );
+    assert_eq!(outcome.code, ExitCode::Failed, "{outcome:?}");
+    let error = outcome.stderr.lines().last().unwrap();
+    assert!(error.starts_with("error: backup nightly: "), "{error}");
+    assert!(error.contains("demo-dc1-default-sts-2"), "{error}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_backup_that_never_starts_is_reported_then_times_out_with_exit_2() {
+    let (client, fake) = datacenter_with_pods();
+    let outcome = Run::on(&client)
+        .run("backup create nightly --dc dc1 --wait --timeout 5m")
+        .await;
+    assert_eq!(outcome.code, ExitCode::TimedOut, "{outcome:?}");
+    let warnings: Vec<&str> = outcome
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: nightly: not started"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "reported once:\n{}", outcome.stderr);
+    let error = outcome.stderr.lines().last().unwrap();
+    assert!(
+        error.starts_with("error: timed out after 5m: nightly  Pending"),
+        "{error}"
+    );
+    assert!(
+        error.ends_with(
+            "the backup goes on in the cluster; follow it with kubectl medusa backup watch nightly -n k8ssandra"
+        ),
+        "{error}"
+    );
+    assert!(fake.get("medusabackupjobs", NS, "nightly").is_some());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_finished_job_without_its_record_is_unknown_and_not_a_success() {
+    let (client, fake) = Fake::start();
+    fake.put(&finished("nightly"));
+    let outcome = Run::on(&client)
+        .run("backup watch nightly --timeout 10m")
+        .await;
+    assert_eq!(outcome.code, ExitCode::Failed, "{outcome:?}");
+    assert!(
+        outcome.stderr.contains("warning: nightly: "),
+        "the anomaly is explained:\n{}",
+        outcome.stderr
+    );
+    assert!(!outcome.stdout.contains("succeeded"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_with_json_output_prints_only_the_final_object() {
+    let (client, fake) = datacenter_with_pods();
+    let operator = async {
+        fake.created("medusabackupjobs").await;
+        fake.put(&finished("nightly"));
+        fake.put(&record("nightly"));
+    };
+    let (outcome, ()) = tokio::join!(
+        Run::on(&client).run("backup create nightly --dc dc1 --wait -o json"),
+        operator
+    );
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    let printed: serde_json::Value = serde_json::from_str(&outcome.stdout).unwrap();
+    assert_eq!(printed["kind"], "MedusaBackupJob");
+    assert_eq!(printed["status"]["finishTime"], "2024-05-01T12:03:00Z");
+    assert!(outcome.stderr.is_empty(), "{}", outcome.stderr);
+}
+
+#[tokio::test(start_paused = true)]
+async fn watch_on_a_terminal_draws_a_live_per_pod_view() {
+    let (client, fake) = Fake::start();
+    fake.put(
+        &running("nightly")
+            .in_progress(&["demo-dc1-default-sts-1"])
+            .finished_pods(&["demo-dc1-default-sts-0"])
+            .failed_pods(&[]),
+    );
+    let operator = async {
+        fake.watching("medusabackupjobs").await;
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        fake.put(&finished("nightly"));
+        fake.put(&record("nightly"));
+    };
+    let (outcome, ()) = tokio::join!(
+        Run::on(&client).on_terminal().run("backup watch nightly"),
+        operator
+    );
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    assert!(outcome.stderr.contains("\u{1b}[2K"), "{:?}", outcome.stderr);
+    assert!(
+        outcome
+            .stderr
+            .contains("    done     demo-dc1-default-sts-0")
+    );
+    assert!(
+        outcome
+            .stderr
+            .contains("    running  demo-dc1-default-sts-1")
+    );
+    assert_eq!(outcome.stdout, "backup nightly succeeded\n");
+}
+
+#[tokio::test]
+async fn watch_of_an_unknown_backup_is_not_found() {
+    let (client, _fake) = Fake::start();
+    let outcome = Run::on(&client).run("backup watch nope").await;
+    assert_eq!(outcome.code, ExitCode::NotFound);
+    assert!(
+        outcome
+            .stderr
+            .contains("MedusaBackupJob \"nope\" not found in namespace k8ssandra")
+    );
+}
+
+// === list ===
+
+fn catalog() -> (kube::Client, Fake) {
+    let (client, fake) = Fake::start();
+    fake.put(
+        &MedusaBackupJob::test("nightly-1")
+            .created("2024-04-30T01:00:00Z")
+            .started("2024-04-30T01:00:00Z")
+            .finished_at("2024-04-30T01:04:00Z")
+            .finished_pods(&[
+                "demo-dc1-default-sts-0",
+                "demo-dc1-default-sts-1",
+                "demo-dc1-default-sts-2",
+            ]),
+    );
+    fake.put(
+        &MedusaBackup::test("nightly-1")
+            .times("2024-04-30T01:00:00Z", Some("2024-04-30T01:04:00Z"))
+            .size("2.10 GB", 4300),
+    );
+    fake.put(
+        &MedusaBackupJob::test("nightly-2")
+            .created("2024-05-01T01:00:00Z")
+            .started("2024-05-01T01:00:01Z")
+            .finished_at("2024-05-01T01:02:00Z")
+            .finished_pods(&["demo-dc1-default-sts-0"])
+            .failed_pods(&["demo-dc1-default-sts-1", "demo-dc1-default-sts-2"]),
+    );
+    fake.put(
+        &running("adhoc")
+            .created("2024-05-01T11:58:00Z")
+            .started("2024-05-01T11:58:00Z"),
+    );
+    // Imported by a sync from another cluster: no job, no size.
+    fake.put(
+        &MedusaBackup::test("imported")
+            .times("2024-04-20T03:00:00Z", Some("2024-04-20T03:30:00Z"))
+            .synced(),
+    );
+    fake.put(&MedusaBackup::test("other-dc").dc("dc2").namespace("other"));
+    (client, fake)
+}
+
+#[tokio::test]
+async fn list_joins_jobs_and_records_with_derived_status_and_sizes() {
+    let (client, fake) = catalog();
+    let outcome = Run::on(&client).run("backup list").await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    insta::assert_snapshot!("list_table", outcome.stdout);
+    assert_eq!(
+        fake.call_lines(),
+        [format!("GET {JOBS}"), format!("GET {BACKUPS}"),]
+    );
+}
+
+#[tokio::test]
+async fn list_wide_adds_files_origin_finish_and_anomalies() {
+    let (client, _fake) = catalog();
+    let outcome = Run::on(&client).run("backup list -o wide").await;
+    insta::assert_snapshot!("list_wide", outcome.stdout);
+}
+
+#[tokio::test]
+async fn list_filters_by_status_and_sorts_by_size() {
+    let (client, _fake) = catalog();
+    let failed = Run::on(&client)
+        .run("backup list --status failed -o name")
+        .await;
+    assert_eq!(
+        failed.stdout,
+        "medusabackup.medusa.k8ssandra.io/nightly-2\n"
+    );
+    let by_size = Run::on(&client)
+        .run("backup list --status succeeded --sort-by size --limit 1 -o name")
+        .await;
+    assert_eq!(
+        by_size.stdout,
+        "medusabackup.medusa.k8ssandra.io/nightly-1\n"
+    );
+}
+
+#[tokio::test]
+async fn list_since_keeps_recent_backups() {
+    let (client, _fake) = catalog();
+    let outcome = Run::on(&client).run("backup list --since 1d -o name").await;
+    assert_eq!(
+        outcome.stdout,
+        "medusabackup.medusa.k8ssandra.io/adhoc\nmedusabackup.medusa.k8ssandra.io/nightly-2\n"
+    );
+}
+
+#[tokio::test]
+async fn list_passes_the_label_selector_to_the_api_server() {
+    let (client, fake) = catalog();
+    Run::on(&client).run("backup list -l team=data").await;
+    for call in fake.calls() {
+        assert_eq!(call.query.get("labelSelector").unwrap(), "team=data");
+    }
+}
+
+#[tokio::test]
+async fn list_across_namespaces_adds_the_namespace_column() {
+    let (client, fake) = catalog();
+    let outcome = Run::on(&client).run("backup list -A").await;
+    assert!(
+        outcome.stdout.starts_with("NAMESPACE"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(outcome.stdout.contains("other "));
+    assert_eq!(
+        fake.call_lines(),
+        [
+            "GET /apis/medusa.k8ssandra.io/v1alpha1/medusabackupjobs",
+            "GET /apis/medusa.k8ssandra.io/v1alpha1/medusabackups",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_empty_list_says_so_on_stderr() {
+    let (client, _fake) = Fake::start();
+    let outcome = Run::on(&client).run("backup list").await;
+    assert_eq!(outcome.code, ExitCode::Success);
+    assert_eq!(outcome.stdout, "");
+    assert_eq!(outcome.stderr, "No backups found in namespace k8ssandra.\n");
+}
+
+#[tokio::test]
+async fn list_json_is_a_kubernetes_list() {
+    let (client, _fake) = catalog();
+    let outcome = Run::on(&client).run("backup list -o json").await;
+    let list: serde_json::Value = serde_json::from_str(&outcome.stdout).unwrap();
+    assert_eq!(list["kind"], "List");
+    assert_eq!(list["items"].as_array().unwrap().len(), 4);
+}
+
+// === describe ===
+
+#[tokio::test]
+async fn describe_joins_job_record_topology_restores_and_next_steps() {
+    let (client, fake) = catalog();
+    fake.put(
+        &MedusaRestoreJob::test("restore-1")
+            .backup("nightly-1")
+            .started("2024-05-01T02:00:00Z")
+            .finished_at("2024-05-01T02:30:00Z"),
+    );
+    let outcome = Run::on(&client).run("backup describe nightly-1").await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    insta::assert_snapshot!("describe", outcome.stdout);
+}
+
+#[tokio::test]
+async fn describe_of_a_failed_backup_points_at_the_logs() {
+    let (client, _fake) = catalog();
+    let outcome = Run::on(&client).run("backup describe nightly-2").await;
+    insta::assert_snapshot!("describe_failed", outcome.stdout);
+}
+
+#[tokio::test]
+async fn describe_of_an_unknown_backup_is_not_found() {
+    let (client, _fake) = catalog();
+    let outcome = Run::on(&client).run("backup describe nope").await;
+    assert_eq!(outcome.code, ExitCode::NotFound);
+    assert!(
+        outcome
+            .stderr
+            .contains("no MedusaBackupJob or MedusaBackup of that name")
+    );
+}
+
+// === delete ===
+
+#[tokio::test]
+async fn delete_keep_last_selects_the_older_records_and_deletes_record_and_job() {
+    let (client, fake) = catalog();
+    let outcome = Run::on(&client)
+        .run("backup delete --keep-last 1 --dc dc1 --yes")
+        .await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    assert!(
+        outcome
+            .stderr
+            .contains("the backups stay in the bucket, and the next sync brings the records back")
+    );
+    let deletes: Vec<String> = fake
+        .writes()
+        .iter()
+        .filter(|c| c.method == "DELETE")
+        .map(|c| c.path.rsplit('/').take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    // dc1 has two records (nightly-2 failed and adhoc runs: neither has one); the newest stays.
+    assert_eq!(
+        deletes,
+        ["imported medusabackups", "imported medusabackupjobs"]
+    );
+    assert!(fake.get("medusabackups", NS, "nightly-1").is_some());
+    assert!(fake.get("medusabackups", NS, "imported").is_none());
+}
+
+#[tokio::test]
+async fn delete_refuses_without_a_terminal_or_yes() {
+    let (client, fake) = catalog();
+    let outcome = Run::on(&client).run("backup delete nightly-1").await;
+    assert_eq!(outcome.code, ExitCode::Usage);
+    assert!(outcome.stderr.contains("pass --yes"));
+    assert!(fake.writes().is_empty());
+}
+
+#[tokio::test]
+async fn delete_asks_on_a_terminal_and_a_no_changes_nothing() {
+    let (client, fake) = catalog();
+    let outcome = Run::on(&client)
+        .answering(false)
+        .run("backup delete nightly-1")
+        .await;
+    assert_eq!(outcome.code, ExitCode::Usage);
+    assert!(outcome.stderr.contains("cancelled: nothing was changed"));
+    assert!(fake.writes().is_empty());
+}
+
+#[tokio::test]
+async fn delete_dry_run_lists_what_would_go() {
+    let (client, fake) = catalog();
+    let outcome = Run::on(&client)
+        .run("backup delete --older-than 1d --dry-run")
+        .await;
+    assert_eq!(outcome.code, ExitCode::Success);
+    assert_eq!(
+        outcome.stdout,
+        "medusabackup.medusa.k8ssandra.io/imported would be deleted (dry run)\nmedusabackup.medusa.k8ssandra.io/nightly-1 would be deleted (dry run)\n"
+    );
+    assert!(fake.writes().is_empty());
+}
+
+#[tokio::test]
+async fn delete_without_targets_is_a_usage_error() {
+    let (client, _fake) = catalog();
+    let outcome = Run::on(&client).run("backup delete --yes").await;
+    assert_eq!(outcome.code, ExitCode::Usage);
+}
+
+#[tokio::test]
+async fn delete_of_an_unknown_name_is_not_found_and_deletes_nothing() {
+    let (client, fake) = catalog();
+    let outcome = Run::on(&client)
+        .run("backup delete nightly-1 nope --yes")
+        .await;
+    assert_eq!(outcome.code, ExitCode::NotFound);
+    assert!(fake.writes().is_empty());
+}
+
+// === latest ===
+
+#[tokio::test]
+async fn latest_prints_the_newest_successful_backup() {
+    let (client, _fake) = catalog();
+    let outcome = Run::on(&client).run("backup latest --dc dc1 -o name").await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    assert_eq!(
+        outcome.stdout,
+        "medusabackup.medusa.k8ssandra.io/nightly-1\n"
+    );
+}
+
+#[tokio::test]
+async fn latest_exits_1_when_older_than_max_age() {
+    let (client, _fake) = catalog();
+    let outcome = Run::on(&client)
+        .run("backup latest --dc dc1 --max-age 12h")
+        .await;
+    assert_eq!(outcome.code, ExitCode::Failed);
+    assert!(
+        outcome
+            .stderr
+            .contains("the newest successful backup of datacenter dc1 (nightly-1) is 34h old, more than --max-age 12h"),
+        "{}",
+        outcome.stderr
+    );
+}
+
+#[tokio::test]
+async fn latest_without_any_success_is_not_found() {
+    let (client, _fake) = catalog();
+    let outcome = Run::on(&client).run("backup latest --dc dc9").await;
+    assert_eq!(outcome.code, ExitCode::NotFound);
+    assert!(
+        outcome
+            .stderr
+            .contains("take one with kubectl medusa backup create --dc dc9")
+    );
+}
