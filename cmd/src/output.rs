@@ -206,12 +206,14 @@ pub fn list_yaml<T: Serialize>(items: &[T]) -> Result<String> {
 
 /// `resource.group/name`, as `-o name` prints it.
 pub fn resource_name<K: kube::Resource<DynamicType = ()>>(object: &K) -> String {
-    format!(
-        "{}.{}/{}",
-        K::kind(&()).to_lowercase(),
-        K::group(&()),
-        object.meta().name.as_deref().unwrap_or("")
-    )
+    let kind = K::kind(&()).to_lowercase();
+    let name = object.meta().name.as_deref().unwrap_or("");
+    let group = K::group(&());
+    if group.is_empty() {
+        format!("{kind}/{name}")
+    } else {
+        format!("{kind}.{group}/{name}")
+    }
 }
 
 #[cfg(test)]

@@ -101,7 +101,10 @@ pub fn restore_preflight(backup: &MedusaBackup, dc: &CassandraDatacenter) -> Pre
         passed: !not_finished,
         detail: match finish_time {
             Some(t) if !not_finished => {
-                format!("finished {}", crate::wire::to_chrono(t).to_rfc3339())
+                format!(
+                    "finished {}",
+                    crate::wire::to_chrono(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                )
             }
             _ => "no finishTime".into(),
         },

@@ -597,9 +597,16 @@ pub fn task_status(task: &MedusaTask, now: DateTime<Utc>) -> DerivedStatus {
             .reason(format!("operation {op:?} is not one the operator runs")),
         (Operation::Sync, _, Some(_)) => {
             if status.finished().is_empty() {
-                DerivedStatus::new(Phase::Failed).reason(
-                    "the sync reached no pod: Medusa failed to list the backups on every pod (or the datacenter had none); check the medusa containers and the storage settings",
-                )
+                let failed_on = if failed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (failed on {})", failed.join(", "))
+                };
+                let mut out = DerivedStatus::new(Phase::Failed).reason(format!(
+                    "the sync reached no pod{failed_on}: Medusa failed to list the backups on every pod (or the datacenter had none); check the medusa containers and the storage settings"
+                ));
+                out.pods = failed.clone();
+                out
             } else {
                 DerivedStatus::new(Phase::Succeeded)
             }

@@ -9,12 +9,12 @@ use medusa_crds::status::configuration_state;
 use medusa_crds::*;
 use serde_json::Value;
 
-use super::{fields, print_list, submit};
+use super::{fields, print_list, print_object, submit};
 use crate::api;
 use crate::checks;
 use crate::cli::{
     ConfigCommand, ConfigCreateArgs, DeleteArgs, DryRun, EffectiveArgs, ListOutput, NameArgs,
-    SimpleListArgs,
+    ObjectOutput, SimpleListArgs,
 };
 use crate::context::Ctx;
 use crate::error::{CliError, Result};
@@ -120,19 +120,35 @@ async fn create(ctx: &Ctx, args: ConfigCreateArgs) -> Result<()> {
         }
         checks::run_rules(ctx, &configuration, &view)?;
     }
-    if let Some(secret) = secret {
-        if client_dry_run {
-            // The manifest is printed below; the Secret would hold the credentials: print it
-            // with its data so GitOps users can seal it, on standard output only.
-            submit::<Secret>(ctx, secret, &args.create, false).await?;
-            ctx.out.write("---\n")?;
-        } else {
-            submit::<Secret>(ctx, secret, &args.create, false).await?;
+    match secret {
+        Some(secret) if client_dry_run => {
+            // The Secret holds the credentials: printed with its data on standard output only,
+            // so GitOps users can seal or encrypt it, as `kubectl create secret --dry-run`.
+            match args.create.output {
+                Some(ObjectOutput::Json) => ctx.out.write(&output::json(&serde_json::json!({
+                    "apiVersion": "v1",
+                    "kind": "List",
+                    "items": [secret, configuration],
+                }))?),
+                format => {
+                    let format = format.unwrap_or(ObjectOutput::Yaml);
+                    print_object(ctx, &secret, format)?;
+                    if format == ObjectOutput::Yaml {
+                        ctx.out.write("---\n")?;
+                    }
+                    print_object(ctx, &configuration, format)
+                }
+            }
+        }
+        secret => {
+            if let Some(secret) = secret {
+                submit::<Secret>(ctx, secret, &args.create, false).await?;
+            }
+            submit(ctx, configuration, &args.create, false)
+                .await
+                .map(|_| ())
         }
     }
-    submit(ctx, configuration, &args.create, false)
-        .await
-        .map(|_| ())
 }
 
 async fn users(ctx: &Ctx, namespace: &str, name: &str) -> Result<Vec<String>> {

@@ -73,6 +73,16 @@ pub async fn submit<K: Kind>(
         .unwrap_or_else(|| ctx.namespace().to_owned());
     match create.dry_run() {
         Some(DryRun::Client) => {
+            let labels = object.meta().labels.clone().unwrap_or_default();
+            if labels.contains_key(medusa_crds::naming::DATACENTER_LABEL)
+                && !labels.contains_key(medusa_crds::naming::CLUSTER_LABEL)
+            {
+                ctx.err.line(format!(
+                    "note: without the cluster, the label {} (the Cassandra cluster name) is not set; medusa-webhook adds it at admission, or pass --label {}=NAME so the operator's schedule concurrency policy counts this job",
+                    medusa_crds::naming::CLUSTER_LABEL,
+                    medusa_crds::naming::CLUSTER_LABEL
+                ))?;
+            }
             print_object(ctx, &object, create.output.unwrap_or(ObjectOutput::Yaml))?;
             Ok(None)
         }

@@ -118,45 +118,80 @@ fn belongs(
     }
 }
 
-async fn runs(ctx: &Ctx, schedule: &MedusaBackupSchedule) -> Result<Vec<Run>> {
-    let namespace = schedule
-        .metadata
-        .namespace
-        .clone()
-        .unwrap_or_else(|| ctx.namespace().to_owned());
-    let name = schedule.metadata.name.clone().unwrap_or_default();
-    let mut runs = Vec::new();
-    match schedule.spec.operation() {
-        OperationType::Purge => {
-            for task in api::list::<MedusaTask>(ctx, &namespace, false, None).await? {
-                if let Some(unix) = belongs(&task.metadata, &name)
-                    .filter(|_| task.spec.operation == Operation::Purge)
-                {
-                    runs.push(Run {
-                        name: task.metadata.name.clone().unwrap_or_default(),
-                        unix,
-                        status: task_status(&task, ctx.now),
-                    });
-                }
-            }
+/// What the runs of schedules are found in: the backups (jobs joined with their records) and
+/// the tasks, fetched once for every schedule shown.
+struct History {
+    backups: Vec<crate::catalog::BackupRow>,
+    tasks: Vec<MedusaTask>,
+}
+
+impl History {
+    /// Fetches the backups and, when a purge schedule is shown, the tasks.
+    async fn fetch(
+        ctx: &Ctx,
+        namespace: &str,
+        all: bool,
+        schedules: &[MedusaBackupSchedule],
+    ) -> Result<Self> {
+        let mut history = Self {
+            backups: Vec::new(),
+            tasks: Vec::new(),
+        };
+        if schedules
+            .iter()
+            .any(|s| s.spec.operation() == OperationType::Purge)
+        {
+            history.tasks = api::list::<MedusaTask>(ctx, namespace, all, None).await?;
         }
-        _ => {
-            let jobs = api::list::<MedusaBackupJob>(ctx, &namespace, false, None).await?;
-            let backups = api::list::<MedusaBackup>(ctx, &namespace, false, None).await?;
-            for row in backup_rows(jobs, backups, ctx.now) {
-                let Some(job) = &row.job else { continue };
-                if let Some(unix) = belongs(&job.metadata, &name) {
-                    runs.push(Run {
-                        name: row.name.clone(),
-                        unix,
-                        status: row.status.clone(),
-                    });
-                }
-            }
+        if schedules
+            .iter()
+            .any(|s| s.spec.operation() != OperationType::Purge)
+        {
+            let jobs = api::list::<MedusaBackupJob>(ctx, namespace, all, None).await?;
+            let backups = api::list::<MedusaBackup>(ctx, namespace, all, None).await?;
+            history.backups = backup_rows(jobs, backups, ctx.now);
         }
+        Ok(history)
     }
-    runs.sort_by_key(|r| std::cmp::Reverse(r.unix));
-    Ok(runs)
+
+    /// The runs of one schedule, newest first.
+    fn runs(&self, ctx: &Ctx, schedule: &MedusaBackupSchedule) -> Vec<Run> {
+        let namespace = schedule.metadata.namespace.as_deref().unwrap_or_default();
+        let name = schedule.metadata.name.clone().unwrap_or_default();
+        let mut runs = Vec::new();
+        match schedule.spec.operation() {
+            OperationType::Purge => {
+                for task in self
+                    .tasks
+                    .iter()
+                    .filter(|t| t.metadata.namespace.as_deref().unwrap_or_default() == namespace)
+                    .filter(|t| t.spec.operation == Operation::Purge)
+                {
+                    if let Some(unix) = belongs(&task.metadata, &name) {
+                        runs.push(Run {
+                            name: task.metadata.name.clone().unwrap_or_default(),
+                            unix,
+                            status: task_status(task, ctx.now),
+                        });
+                    }
+                }
+            }
+            _ => {
+                for row in self.backups.iter().filter(|r| r.namespace == namespace) {
+                    let Some(job) = &row.job else { continue };
+                    if let Some(unix) = belongs(&job.metadata, &name) {
+                        runs.push(Run {
+                            name: row.name.clone(),
+                            unix,
+                            status: row.status.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        runs.sort_by_key(|r| std::cmp::Reverse(r.unix));
+        runs
+    }
 }
 
 async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
@@ -200,10 +235,17 @@ async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
     if args.output == ListOutput::Wide {
         headers.push("anomalies");
     }
+    // The last results are a convenience: without the right to list jobs, they show <none>.
+    let history = History::fetch(ctx, ctx.namespace(), all, &schedules)
+        .await
+        .unwrap_or(History {
+            backups: Vec::new(),
+            tasks: Vec::new(),
+        });
     let mut rows = Vec::new();
     for schedule in &schedules {
         let state = schedule_state(schedule, ctx.now);
-        let last = runs(ctx, schedule).await.unwrap_or_default();
+        let last = history.runs(ctx, schedule);
         let mut cells: Vec<Column> = Vec::new();
         if all {
             cells.push(
@@ -260,7 +302,9 @@ async fn describe(ctx: &Ctx, args: ScheduleDescribeArgs) -> Result<()> {
     let namespace = ctx.namespace().to_owned();
     let schedule = api::get::<MedusaBackupSchedule>(ctx, &namespace, &args.name).await?;
     let state = schedule_state(&schedule, ctx.now);
-    let mut history = runs(ctx, &schedule).await?;
+    let mut history = History::fetch(ctx, &namespace, false, std::slice::from_ref(&schedule))
+        .await?
+        .runs(ctx, &schedule);
     history.truncate(args.history);
     if matches!(args.output, ListOutput::Json | ListOutput::Yaml) {
         let value = serde_json::json!({"schedule": schedule, "state": state, "runs": history});

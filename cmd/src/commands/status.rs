@@ -18,14 +18,85 @@ use crate::context::Ctx;
 use crate::error::{CliError, Result};
 use crate::output::{self, age, until};
 
-/// A schedule in the report: name, operation, cron, paused, next run.
-pub type ScheduleLine = (
-    String,
-    String,
-    String,
-    bool,
-    Option<chrono::DateTime<chrono::Utc>>,
-);
+/// The MedusaConfiguration of a datacenter's cluster.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigurationLine {
+    /// Its name.
+    pub name: String,
+    /// Its Ready condition (`None`: not set yet).
+    pub ready: Option<bool>,
+}
+
+/// A Cassandra pod and its medusa container.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MedusaPod {
+    /// The pod.
+    pub pod: String,
+    /// Whether its medusa container is ready (`None`: it has no medusa container).
+    pub ready: Option<bool>,
+}
+
+/// A backup named in the report.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupLine {
+    /// Its name.
+    pub name: String,
+    /// When it finished (or started, when the finish is unknown).
+    pub finished: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// An operation (backup, restore, sync, purge...) in the report.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationLine {
+    /// backup, restore, sync, purge, prepare_restore.
+    pub kind: String,
+    /// The object's name.
+    pub name: String,
+    /// Progress while running, the reason once failed.
+    pub detail: String,
+}
+
+/// A schedule in the report.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleLine {
+    /// Its name.
+    pub name: String,
+    /// backup or purge.
+    pub operation: String,
+    /// The cron expression.
+    pub cron: String,
+    /// Whether it is disabled.
+    pub paused: bool,
+    /// Its next run.
+    pub next_run: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The retention in force (0: unlimited).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Retention {
+    /// maxBackupAge, in days.
+    pub max_backup_age: i64,
+    /// maxBackupCount.
+    pub max_backup_count: i64,
+}
+
+/// An anomaly and what it means.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnomalyLine {
+    /// `backup nightly`.
+    pub object: String,
+    /// The anomaly's code.
+    pub code: String,
+    /// What it means.
+    pub meaning: String,
+}
 
 /// The state of Medusa on one datacenter.
 #[derive(Debug, Serialize)]
@@ -37,22 +108,41 @@ pub struct DatacenterReport {
     pub datacenter: String,
     /// The K8ssandraCluster, when the datacenter says.
     pub cluster: Option<String>,
-    /// The MedusaConfiguration and whether it is Ready.
-    pub configuration: Option<(String, Option<bool>)>,
-    /// Pods and whether their medusa container is ready (`None`: no medusa container).
-    pub medusa_pods: Vec<(String, Option<bool>)>,
-    /// The newest restorable backup, and when it finished.
-    pub last_good_backup: Option<(String, Option<chrono::DateTime<chrono::Utc>>)>,
-    /// Running operations: kind, name, progress text.
-    pub running: Vec<(String, String, String)>,
-    /// Schedules: name, operation, cron, paused, next run.
+    /// The MedusaConfiguration.
+    pub configuration: Option<ConfigurationLine>,
+    /// Pods and their medusa containers.
+    pub medusa_pods: Vec<MedusaPod>,
+    /// The newest restorable backup.
+    pub last_good_backup: Option<BackupLine>,
+    /// Operations under way.
+    pub running: Vec<OperationLine>,
+    /// Schedules.
     pub schedules: Vec<ScheduleLine>,
-    /// Effective retention: max age (days), max count.
-    pub retention: Option<(i64, i64)>,
-    /// Failures of the last 7 days: kind, name, reason.
-    pub failures: Vec<(String, String, String)>,
-    /// Anomalies: object and meaning.
-    pub anomalies: Vec<(String, String)>,
+    /// Effective retention.
+    pub retention: Option<Retention>,
+    /// Failures of the last 7 days.
+    pub failures: Vec<OperationLine>,
+    /// Anomalies.
+    pub anomalies: Vec<AnomalyLine>,
+}
+
+fn operation(kind: impl Into<String>, name: &str, detail: impl Into<String>) -> OperationLine {
+    OperationLine {
+        kind: kind.into(),
+        name: name.to_owned(),
+        detail: detail.into(),
+    }
+}
+
+fn anomaly_lines<'a>(
+    object: String,
+    anomalies: impl IntoIterator<Item = &'a status::Anomaly>,
+) -> impl Iterator<Item = AnomalyLine> {
+    anomalies.into_iter().map(move |a| AnomalyLine {
+        object: object.clone(),
+        code: a.code().to_owned(),
+        meaning: a.to_string(),
+    })
 }
 
 /// Builds the report of a datacenter.
@@ -96,10 +186,10 @@ pub async fn report(
             configuration: configuration_storage.as_ref(),
             cluster_defaulted: true,
         });
-        (
-            effective.storage.max_backup_age.unwrap_or(0),
-            effective.storage.max_backup_count.unwrap_or(0),
-        )
+        Retention {
+            max_backup_age: effective.storage.max_backup_age.unwrap_or(0),
+            max_backup_count: effective.storage.max_backup_count.unwrap_or(0),
+        }
     });
 
     let selector = datacenter_labels(dc)
@@ -119,7 +209,10 @@ pub async fn report(
                 .and_then(|s| s.container_statuses.as_ref())
                 .and_then(|cs| cs.iter().find(|c| c.name == MEDUSA_CONTAINER))
                 .map(|c| c.ready);
-            (p.metadata.name.clone().unwrap_or_default(), ready)
+            MedusaPod {
+                pod: p.metadata.name.clone().unwrap_or_default(),
+                ready,
+            }
         })
         .collect();
 
@@ -155,114 +248,104 @@ pub async fn report(
         let progress = row.status.progress.map_or(String::new(), |p| p.to_string());
         match row.status.phase {
             Phase::Running | Phase::Pending => {
-                running.push(("backup".into(), row.name.clone(), progress))
+                running.push(operation("backup", &row.name, progress))
             }
-            Phase::Failed if row.started().is_some_and(|t| t >= week) => failures.push((
-                "backup".into(),
-                row.name.clone(),
+            Phase::Failed if row.started().is_some_and(|t| t >= week) => failures.push(operation(
+                "backup",
+                &row.name,
                 row.status.reason.clone().unwrap_or_default(),
             )),
             _ => {}
         }
-        anomalies.extend(
-            row.status
-                .anomalies
-                .iter()
-                .map(|a| (format!("backup {}", row.name), a.to_string())),
-        );
+        anomalies.extend(anomaly_lines(
+            format!("backup {}", row.name),
+            &row.status.anomalies,
+        ));
     }
     for task in &tasks {
         let status = task_status(task, ctx.now);
         let task_name = task.metadata.name.clone().unwrap_or_default();
         let kind = task.spec.operation.to_string();
         match status.phase {
-            Phase::Running | Phase::Pending => running.push((
+            Phase::Running | Phase::Pending => running.push(operation(
                 kind.clone(),
-                task_name.clone(),
+                &task_name,
                 status.progress.map_or(String::new(), |p| p.to_string()),
             )),
-            Phase::Failed if status.started.is_some_and(|t| t >= week) => failures.push((
+            Phase::Failed if status.started.is_some_and(|t| t >= week) => failures.push(operation(
                 kind.clone(),
-                task_name.clone(),
+                &task_name,
                 status.reason.clone().unwrap_or_default(),
             )),
             _ => {}
         }
-        anomalies.extend(
-            status
-                .anomalies
-                .iter()
-                .map(|a| (format!("{kind} {task_name}"), a.to_string())),
-        );
+        anomalies.extend(anomaly_lines(
+            format!("{kind} {task_name}"),
+            &status.anomalies,
+        ));
     }
     for restore in &restores {
         let status = restore_status(restore, None, ctx.now);
         let restore_name = restore.metadata.name.clone().unwrap_or_default();
         match status.phase {
-            Phase::Running | Phase::Pending => running.push((
-                "restore".into(),
-                restore_name.clone(),
+            Phase::Running | Phase::Pending => running.push(operation(
+                "restore",
+                &restore_name,
                 status.reason.clone().unwrap_or_default(),
             )),
-            Phase::Failed if status.started.is_some_and(|t| t >= week) => failures.push((
-                "restore".into(),
-                restore_name.clone(),
+            Phase::Failed if status.started.is_some_and(|t| t >= week) => failures.push(operation(
+                "restore",
+                &restore_name,
                 status.reason.clone().unwrap_or_default(),
             )),
             _ => {}
         }
-        anomalies.extend(
-            status
-                .anomalies
-                .iter()
-                .map(|a| (format!("restore {restore_name}"), a.to_string())),
-        );
+        anomalies.extend(anomaly_lines(
+            format!("restore {restore_name}"),
+            &status.anomalies,
+        ));
     }
     let schedules = schedules
         .iter()
         .map(|s| {
             let state = schedule_state(s, ctx.now);
             let schedule_name = s.metadata.name.clone().unwrap_or_default();
-            anomalies.extend(
-                state
-                    .anomalies
-                    .iter()
-                    .map(|a| (format!("schedule {schedule_name}"), a.to_string())),
-            );
-            (
-                schedule_name,
-                s.spec.operation().to_string(),
-                s.spec.cron_schedule.clone(),
-                state.paused,
-                state.next_run,
-            )
+            anomalies.extend(anomaly_lines(
+                format!("schedule {schedule_name}"),
+                &state.anomalies,
+            ));
+            ScheduleLine {
+                name: schedule_name,
+                operation: s.spec.operation().to_string(),
+                cron: s.spec.cron_schedule.clone(),
+                paused: state.paused,
+                next_run: state.next_run,
+            }
         })
         .collect();
     if let Some(configuration) = &configuration {
         let state = configuration_state(configuration);
-        anomalies.extend(state.anomalies.iter().map(|a| {
-            (
-                format!(
-                    "configuration {}",
-                    configuration.metadata.name.clone().unwrap_or_default()
-                ),
-                a.to_string(),
-            )
-        }));
+        anomalies.extend(anomaly_lines(
+            format!(
+                "configuration {}",
+                configuration.metadata.name.clone().unwrap_or_default()
+            ),
+            &state.anomalies,
+        ));
     }
     Ok(DatacenterReport {
         namespace: namespace.to_owned(),
         datacenter: name.clone(),
         cluster: k8c.as_ref().and_then(|k| k.metadata.name.clone()),
-        configuration: configuration.as_ref().map(|c| {
-            (
-                c.metadata.name.clone().unwrap_or_default(),
-                configuration_state(c).ready,
-            )
+        configuration: configuration.as_ref().map(|c| ConfigurationLine {
+            name: c.metadata.name.clone().unwrap_or_default(),
+            ready: configuration_state(c).ready,
         }),
         medusa_pods,
-        last_good_backup: latest(&rows, &name)
-            .map(|r| (r.name.clone(), r.finished().or(r.started()))),
+        last_good_backup: latest(&rows, &name).map(|r| BackupLine {
+            name: r.name.clone(),
+            finished: r.finished().or(r.started()),
+        }),
         running,
         schedules,
         retention,
@@ -281,46 +364,61 @@ fn render(ctx: &Ctx, report: &DatacenterReport) -> String {
     }
     text.push_str(")\n");
     let configuration = match &report.configuration {
-        Some((name, Some(true))) => format!("{name} (Ready)"),
-        Some((name, Some(false))) => format!("{name} (NOT ready)"),
-        Some((name, None)) => format!("{name} (no Ready condition yet)"),
+        Some(ConfigurationLine {
+            name,
+            ready: Some(true),
+        }) => format!("{name} (Ready)"),
+        Some(ConfigurationLine {
+            name,
+            ready: Some(false),
+        }) => format!("{name} (NOT ready)"),
+        Some(ConfigurationLine { name, ready: None }) => {
+            format!("{name} (no Ready condition yet)")
+        }
         None => "none (storage in the K8ssandraCluster)".into(),
     };
     text.push_str(&format!("  Configuration:    {configuration}\n"));
     let ready = report
         .medusa_pods
         .iter()
-        .filter(|(_, r)| *r == Some(true))
+        .filter(|p| p.ready == Some(true))
         .count();
     let missing: Vec<&str> = report
         .medusa_pods
         .iter()
-        .filter(|(_, r)| r.is_none())
-        .map(|(p, _)| p.as_str())
+        .filter(|p| p.ready.is_none())
+        .map(|p| p.pod.as_str())
         .collect();
     let mut medusa = format!("{ready}/{} pods ready", report.medusa_pods.len());
     if !missing.is_empty() {
         medusa.push_str(&format!("; no medusa container in {}", missing.join(", ")));
     }
-    for (pod, state) in &report.medusa_pods {
-        if *state == Some(false) {
-            medusa.push_str(&format!("; {pod} not ready"));
+    for pod in &report.medusa_pods {
+        if pod.ready == Some(false) {
+            medusa.push_str(&format!("; {} not ready", pod.pod));
         }
     }
     text.push_str(&format!("  Medusa:           {medusa}\n"));
     text.push_str(&format!(
         "  Last good backup: {}\n",
         match &report.last_good_backup {
-            Some((name, finished)) => format!("{name} ({} ago)", age(ctx.now, *finished)),
+            Some(BackupLine { name, finished }) => {
+                format!("{name} ({} ago)", age(ctx.now, *finished))
+            }
             None => "none".into(),
         }
     ));
     text.push_str(&format!(
         "  Retention:        {}\n",
-        match report.retention {
-            Some((0, 0)) => "unlimited (maxBackupAge 0, maxBackupCount 0)".into(),
-            Some((age_days, count)) =>
-                format!("maxBackupAge {age_days} day(s), maxBackupCount {count} (0: unlimited)"),
+        match &report.retention {
+            Some(Retention {
+                max_backup_age: 0,
+                max_backup_count: 0,
+            }) => "unlimited (maxBackupAge 0, maxBackupCount 0)".into(),
+            Some(r) => format!(
+                "maxBackupAge {} day(s), maxBackupCount {} (0: unlimited)",
+                r.max_backup_age, r.max_backup_count
+            ),
             None => "unknown".into(),
         }
     ));
@@ -332,7 +430,11 @@ fn render(ctx: &Ctx, report: &DatacenterReport) -> String {
             &report
                 .running
                 .iter()
-                .map(|(k, n, p)| format!("{k} {n} {p}").trim_end().to_owned())
+                .map(|o| {
+                    format!("{} {} {}", o.kind, o.name, o.detail)
+                        .trim_end()
+                        .to_owned()
+                })
                 .collect::<Vec<_>>()
                 .join("; "),
         );
@@ -346,13 +448,16 @@ fn render(ctx: &Ctx, report: &DatacenterReport) -> String {
             &report
                 .schedules
                 .iter()
-                .map(|(n, op, cron, paused, next)| {
+                .map(|s| {
                     format!(
-                        "{n} ({op} {cron:?}, {})",
-                        if *paused {
+                        "{} ({} {:?}, {})",
+                        s.name,
+                        s.operation,
+                        s.cron,
+                        if s.paused {
                             "paused".into()
                         } else {
-                            format!("next {}", until(ctx.now, *next))
+                            format!("next {}", until(ctx.now, s.next_run))
                         }
                     )
                 })
@@ -361,14 +466,20 @@ fn render(ctx: &Ctx, report: &DatacenterReport) -> String {
         );
         text.push('\n');
     }
-    text.push_str(&format!("  Failures (7 days): {}\n", report.failures.len()));
-    for (kind, name, reason) in &report.failures {
-        text.push_str(&format!("    - {kind} {name}: {reason}\n"));
+    text.push_str(&format!("  Failures (7d):    {}\n", report.failures.len()));
+    for failure in &report.failures {
+        text.push_str(&format!(
+            "    - {} {}: {}\n",
+            failure.kind, failure.name, failure.detail
+        ));
     }
     if !report.anomalies.is_empty() {
         text.push_str("  Anomalies:\n");
-        for (object, meaning) in &report.anomalies {
-            text.push_str(&format!("    - {object}: {meaning}\n"));
+        for anomaly in &report.anomalies {
+            text.push_str(&format!(
+                "    - {} ({}): {}\n",
+                anomaly.object, anomaly.code, anomaly.meaning
+            ));
         }
     }
     text

@@ -71,6 +71,9 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
                     Err(kube::Error::Api(status)) if status.code == 404 => {
                         versions.served_medusa_versions = Some(Vec::new())
                     }
+                    Err(kube::Error::Discovery(kube::error::DiscoveryError::MissingApiGroup(
+                        _,
+                    ))) => versions.served_medusa_versions = Some(Vec::new()),
                     Err(e) => unreachable = Some(e.to_string()),
                 }
             }
