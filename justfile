@@ -26,5 +26,10 @@ lint:
 test:
     MEDUSA_REFERENCE_CRDS="{{reference}}" cargo test --workspace
 
+# Benchmarks: the webhook's admission throughput, and the plugin's list against kubectl.
+bench:
+    cargo bench -p medusa-webhook --bench admission
+    cargo bench -p kubectl-medusa --bench list
+
 # What CI runs.
 ci: fmt-check lint test

@@ -77,12 +77,29 @@ pub async fn get_opt<K: Kind>(ctx: &Ctx, namespace: &str, name: &str) -> Result<
         .map_err(|e| from_kube(e, call::<K>("get", namespace, Some(name))))
 }
 
-/// LIST in the namespace, or in every namespace with `-A` when `all` is true.
+/// The page size of lists, as kubectl's `--chunk-size`: bounded buffers on large catalogs.
+pub const PAGE_SIZE: u32 = 500;
+
+/// LIST in the namespace, or in every namespace with `-A` when `all` is true, page by page.
+/// `managedFields` are dropped as each page arrives (as `kubectl get` hides them): nothing
+/// here reads them, and they are most of a small object's size.
 pub async fn list<K: Kind>(
     ctx: &Ctx,
     namespace: &str,
     all: bool,
     selector: Option<&str>,
+) -> Result<Vec<K>> {
+    list_slim(ctx, namespace, all, selector, |_| {}).await
+}
+
+/// [`list`], with `slim` applied to each object as its page arrives, to drop what the caller
+/// does not need before the next page: memory stays bounded on large catalogs.
+pub async fn list_slim<K: Kind>(
+    ctx: &Ctx,
+    namespace: &str,
+    all: bool,
+    selector: Option<&str>,
+    mut slim: impl FnMut(&mut K),
 ) -> Result<Vec<K>> {
     let client = ctx.client().await?.clone();
     let api: Api<K> = if all {
@@ -90,15 +107,27 @@ pub async fn list<K: Kind>(
     } else {
         Api::namespaced(client, namespace)
     };
-    let mut params = ListParams::default();
+    let mut params = ListParams::default().limit(PAGE_SIZE);
     if let Some(selector) = selector {
         params = params.labels(selector);
     }
     let scope = if all { "all namespaces" } else { namespace };
-    api.list(&params)
-        .await
-        .map(|list| list.items)
-        .map_err(|e| from_kube(e, call::<K>("list", scope, None)))
+    let mut items = Vec::new();
+    loop {
+        let page = api
+            .list(&params)
+            .await
+            .map_err(|e| from_kube(e, call::<K>("list", scope, None)))?;
+        items.extend(page.items.into_iter().map(|mut item| {
+            item.meta_mut().managed_fields = None;
+            slim(&mut item);
+            item
+        }));
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(token) => params = params.continue_token(&token),
+            None => return Ok(items),
+        }
+    }
 }
 
 /// CREATE; with `dry_run`, the API server and admission webhooks judge it without storing it.

@@ -533,7 +533,34 @@ async fn list_joins_jobs_and_records_with_derived_status_and_sizes() {
     insta::assert_snapshot!("list_table", outcome.stdout);
     assert_eq!(
         fake.call_lines(),
-        [format!("GET {JOBS}"), format!("GET {BACKUPS}"),]
+        [
+            format!("GET {JOBS}?limit=500"),
+            format!("GET {BACKUPS}?limit=500")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn list_reads_every_page_of_a_large_catalog() {
+    let (client, fake) = Fake::start();
+    for i in 0..1_201 {
+        fake.put(&MedusaBackup::test(&format!("b{i:04}")));
+    }
+    let outcome = Run::on(&client).run("backup list -o name").await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    assert_eq!(outcome.stdout.lines().count(), 1_201);
+    let pages: Vec<String> = fake
+        .call_lines()
+        .into_iter()
+        .filter(|l| l.contains("/medusabackups"))
+        .collect();
+    assert_eq!(
+        pages,
+        [
+            format!("GET {BACKUPS}?limit=500"),
+            format!("GET {BACKUPS}?continue=500&limit=500"),
+            format!("GET {BACKUPS}?continue=1000&limit=500"),
+        ]
     );
 }
 
@@ -595,8 +622,8 @@ async fn list_across_namespaces_adds_the_namespace_column() {
     assert_eq!(
         fake.call_lines(),
         [
-            "GET /apis/medusa.k8ssandra.io/v1alpha1/medusabackupjobs",
-            "GET /apis/medusa.k8ssandra.io/v1alpha1/medusabackups",
+            "GET /apis/medusa.k8ssandra.io/v1alpha1/medusabackupjobs?limit=500",
+            "GET /apis/medusa.k8ssandra.io/v1alpha1/medusabackups?limit=500",
         ]
     );
 }

@@ -732,11 +732,27 @@ impl Fake {
                             .collect()
                     })
                     .unwrap_or_default();
+                // Pages, as the API server cuts them: `limit` items from the `continue` offset.
+                let start: usize = query
+                    .get("continue")
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(0);
+                let limit: usize = query
+                    .get("limit")
+                    .and_then(|l| l.parse().ok())
+                    .filter(|l| *l > 0)
+                    .unwrap_or(usize::MAX);
+                let end = start.saturating_add(limit).min(items.len());
+                let mut metadata = json!({"resourceVersion": state.resource_version.to_string()});
+                if end < items.len() {
+                    metadata["continue"] = json!(end.to_string());
+                    metadata["remainingItemCount"] = json!(items.len() - end);
+                }
                 respond(
                     200,
                     &json!({"apiVersion": api_version, "kind": format!("{kind}List"),
-                            "metadata": {"resourceVersion": state.resource_version.to_string()},
-                            "items": items}),
+                            "metadata": metadata,
+                            "items": items.get(start..end).unwrap_or_default()}),
                 )
             }
             ("GET", Some(name)) => match state
