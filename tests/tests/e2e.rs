@@ -179,8 +179,16 @@ fn roundtrip_documents() -> Result<Vec<(String, Value)>, Failure> {
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
+        // unknown-fields.yaml holds enum values of future operators, which today's CRDs refuse.
+        if stem == "unknown-fields" {
+            continue;
+        }
         for (i, value) in values.into_iter().enumerate() {
-            if value.is_object() {
+            // CassandraDatacenter is cass-operator's; we model only the part Medusa reads.
+            let ours = value["kind"]
+                .as_str()
+                .is_some_and(|k| k.starts_with("Medusa") || k == "K8ssandraCluster");
+            if value.is_object() && ours {
                 documents.push((format!("{stem}#{i}"), value));
             }
         }
