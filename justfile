@@ -10,9 +10,10 @@ default:
 build:
     cargo build --workspace --all-targets
 
-# Regenerate committed files: CRD YAML.
+# Regenerate committed files: CRD YAML and docs/rbac.md.
 generate:
     cargo run -q -p medusa-crds --example crdgen
+    UPDATE_DOCS=1 cargo test -q -p kubectl-medusa --test docs
 
 # Check formatting.
 fmt-check:

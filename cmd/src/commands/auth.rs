@@ -12,7 +12,7 @@ use crate::error::{CliError, Result, from_kube};
 use crate::output::{Column, table};
 
 /// A permission: verb on group/resource, namespaced or not.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Permission {
     /// The verb.
     pub verb: &'static str,
@@ -36,7 +36,10 @@ const DC: Permission = p("get", "cassandra.datastax.com", "cassandradatacenters"
 const LIST_DC: Permission = p("list", "cassandra.datastax.com", "cassandradatacenters");
 const PODS: Permission = p("list", "", "pods");
 
-/// The permissions of every command.
+const K: &str = "k8ssandra.io";
+
+/// The permissions of every command: what it cannot do without. (Reads that only enrich the
+/// output, like the retention shown by `purge`, degrade to "unknown" when refused.)
 pub const COMMANDS: &[(&str, &[Permission])] = &[
     (
         "backup create",
@@ -50,7 +53,7 @@ pub const COMMANDS: &[(&str, &[Permission])] = &[
             p("list", M, "medusabackupschedules"),
             p("watch", M, "medusabackupjobs"),
             p("watch", M, "medusabackups"),
-            p("get", "k8ssandra.io", "k8ssandraclusters"),
+            p("get", K, "k8ssandraclusters"),
         ],
     ),
     (
@@ -58,6 +61,7 @@ pub const COMMANDS: &[(&str, &[Permission])] = &[
         &[
             p("list", M, "medusabackupjobs"),
             p("list", M, "medusabackups"),
+            p("watch", M, "medusabackupjobs"),
             p("watch", M, "medusabackups"),
         ],
     ),
@@ -73,7 +77,9 @@ pub const COMMANDS: &[(&str, &[Permission])] = &[
         "backup watch",
         &[
             p("get", M, "medusabackupjobs"),
+            p("list", M, "medusabackupjobs"),
             p("watch", M, "medusabackupjobs"),
+            p("list", M, "medusabackups"),
             p("watch", M, "medusabackups"),
         ],
     ),
@@ -98,30 +104,43 @@ pub const COMMANDS: &[(&str, &[Permission])] = &[
             p("create", M, "medusarestorejobs"),
             p("get", M, "medusabackups"),
             p("list", M, "medusabackups"),
+            p("list", M, "medusabackupjobs"),
             p("list", M, "medusarestorejobs"),
+            p("watch", M, "medusarestorejobs"),
             DC,
             LIST_DC,
-            p("watch", M, "medusarestorejobs"),
             p("create", M, "medusatasks"),
+            p("list", M, "medusatasks"),
+            p("watch", M, "medusatasks"),
         ],
     ),
     ("restore preflight", &[p("get", M, "medusabackups"), DC]),
     ("restore list", &[p("list", M, "medusarestorejobs")]),
+    ("restore describe", &[p("get", M, "medusarestorejobs")]),
     (
         "restore watch",
         &[
             p("get", M, "medusarestorejobs"),
+            p("list", M, "medusarestorejobs"),
             p("watch", M, "medusarestorejobs"),
         ],
     ),
-    ("restore delete", &[p("delete", M, "medusarestorejobs")]),
+    (
+        "restore delete",
+        &[
+            p("get", M, "medusarestorejobs"),
+            p("delete", M, "medusarestorejobs"),
+        ],
+    ),
     (
         "sync",
         &[
             p("create", M, "medusatasks"),
+            p("list", M, "medusatasks"),
             p("watch", M, "medusatasks"),
             p("list", M, "medusabackups"),
             DC,
+            LIST_DC,
             PODS,
         ],
     ),
@@ -129,24 +148,49 @@ pub const COMMANDS: &[(&str, &[Permission])] = &[
         "purge",
         &[
             p("create", M, "medusatasks"),
+            p("list", M, "medusatasks"),
             p("watch", M, "medusatasks"),
+            p("list", M, "medusabackups"),
             DC,
+            LIST_DC,
             PODS,
-            p("get", "k8ssandra.io", "k8ssandraclusters"),
+            p("get", K, "k8ssandraclusters"),
             p("get", M, "medusaconfigurations"),
         ],
     ),
     ("task list", &[p("list", M, "medusatasks")]),
-    ("task delete", &[p("delete", M, "medusatasks")]),
+    ("task describe", &[p("get", M, "medusatasks")]),
+    (
+        "task watch",
+        &[
+            p("get", M, "medusatasks"),
+            p("list", M, "medusatasks"),
+            p("watch", M, "medusatasks"),
+        ],
+    ),
+    (
+        "task delete",
+        &[p("get", M, "medusatasks"), p("delete", M, "medusatasks")],
+    ),
     (
         "schedule create",
-        &[p("create", M, "medusabackupschedules"), DC],
+        &[p("create", M, "medusabackupschedules"), DC, LIST_DC],
     ),
     (
         "schedule list",
         &[
             p("list", M, "medusabackupschedules"),
             p("list", M, "medusabackupjobs"),
+            p("list", M, "medusabackups"),
+            p("list", M, "medusatasks"),
+        ],
+    ),
+    (
+        "schedule describe",
+        &[
+            p("get", M, "medusabackupschedules"),
+            p("list", M, "medusabackupjobs"),
+            p("list", M, "medusabackups"),
             p("list", M, "medusatasks"),
         ],
     ),
@@ -168,15 +212,26 @@ pub const COMMANDS: &[(&str, &[Permission])] = &[
         "schedule run",
         &[
             p("get", M, "medusabackupschedules"),
+            p("list", M, "medusabackupschedules"),
             p("create", M, "medusabackupjobs"),
+            p("list", M, "medusabackupjobs"),
+            p("watch", M, "medusabackupjobs"),
+            p("list", M, "medusabackups"),
+            p("watch", M, "medusabackups"),
             p("create", M, "medusatasks"),
+            p("list", M, "medusatasks"),
+            p("watch", M, "medusatasks"),
             DC,
+            LIST_DC,
             PODS,
         ],
     ),
     (
         "schedule delete",
-        &[p("delete", M, "medusabackupschedules")],
+        &[
+            p("get", M, "medusabackupschedules"),
+            p("delete", M, "medusabackupschedules"),
+        ],
     ),
     (
         "config create",
@@ -190,7 +245,15 @@ pub const COMMANDS: &[(&str, &[Permission])] = &[
         "config list",
         &[
             p("list", M, "medusaconfigurations"),
-            p("list", "k8ssandra.io", "k8ssandraclusters"),
+            p("list", K, "k8ssandraclusters"),
+        ],
+    ),
+    (
+        "config describe",
+        &[
+            p("get", M, "medusaconfigurations"),
+            p("get", "", "secrets"),
+            p("list", K, "k8ssandraclusters"),
         ],
     ),
     (
@@ -198,33 +261,50 @@ pub const COMMANDS: &[(&str, &[Permission])] = &[
         &[
             p("get", M, "medusaconfigurations"),
             p("get", "", "secrets"),
-            p("list", "k8ssandra.io", "k8ssandraclusters"),
+            p("list", K, "k8ssandraclusters"),
         ],
     ),
     (
         "config delete",
         &[
+            p("get", M, "medusaconfigurations"),
             p("delete", M, "medusaconfigurations"),
-            p("list", "k8ssandra.io", "k8ssandraclusters"),
+            p("list", K, "k8ssandraclusters"),
         ],
     ),
     (
         "config effective",
         &[
-            p("get", "k8ssandra.io", "k8ssandraclusters"),
+            p("get", K, "k8ssandraclusters"),
             p("get", M, "medusaconfigurations"),
         ],
     ),
     (
         "status",
         &[
+            DC,
             LIST_DC,
             PODS,
+            p("get", K, "k8ssandraclusters"),
+            p("get", M, "medusaconfigurations"),
             p("list", M, "medusabackupjobs"),
             p("list", M, "medusabackups"),
             p("list", M, "medusatasks"),
             p("list", M, "medusarestorejobs"),
             p("list", M, "medusabackupschedules"),
+        ],
+    ),
+    (
+        "validate --cluster-view live",
+        &[
+            LIST_DC,
+            p("list", M, "medusaconfigurations"),
+            p("list", M, "medusabackups"),
+            p("list", M, "medusabackupjobs"),
+            p("list", M, "medusarestorejobs"),
+            p("list", M, "medusatasks"),
+            p("list", M, "medusabackupschedules"),
+            p("list", K, "k8ssandraclusters"),
         ],
     ),
 ];
@@ -238,6 +318,43 @@ struct Answer {
     namespace: String,
     allowed: bool,
     reason: String,
+}
+
+/// Asks the API server whether we may do `permission` in `namespace`.
+async fn ask(
+    api: &kube::Api<SelfSubjectAccessReview>,
+    namespace: &str,
+    permission: &Permission,
+) -> Result<(bool, String)> {
+    let review = SelfSubjectAccessReview {
+        spec: SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(ResourceAttributes {
+                namespace: Some(namespace.to_owned()),
+                verb: Some(permission.verb.to_owned()),
+                group: Some(permission.group.to_owned()),
+                resource: Some(permission.resource.to_owned()),
+                ..ResourceAttributes::default()
+            }),
+            ..SelfSubjectAccessReviewSpec::default()
+        },
+        ..SelfSubjectAccessReview::default()
+    };
+    let answer = api
+        .create(&PostParams::default(), &review)
+        .await
+        .map_err(|e| {
+            from_kube(
+                e,
+                crate::error::CallContext {
+                    verb: "create",
+                    resource: "selfsubjectaccessreviews.authorization.k8s.io".into(),
+                    namespace,
+                    object: None,
+                },
+            )
+        })?;
+    let status = answer.status.unwrap_or_default();
+    Ok((status.allowed, status.reason.unwrap_or_default()))
 }
 
 /// Runs `auth check`.
@@ -258,48 +375,24 @@ pub async fn run(ctx: &Ctx, args: AuthCheckArgs) -> Result<()> {
     }
     let namespace = ctx.namespace().to_owned();
     let api: kube::Api<SelfSubjectAccessReview> = kube::Api::all(ctx.client().await?.clone());
+    // Each permission is asked once, however many commands need it.
+    let mut asked: std::collections::HashMap<Permission, (bool, String)> =
+        std::collections::HashMap::new();
     let mut answers = Vec::new();
     for (command, permissions) in commands {
         for permission in *permissions {
-            let review = SelfSubjectAccessReview {
-                spec: SelfSubjectAccessReviewSpec {
-                    resource_attributes: Some(ResourceAttributes {
-                        namespace: Some(namespace.clone()),
-                        verb: Some(permission.verb.to_owned()),
-                        group: Some(permission.group.to_owned()),
-                        resource: Some(permission.resource.to_owned()),
-                        ..ResourceAttributes::default()
-                    }),
-                    ..SelfSubjectAccessReviewSpec::default()
-                },
-                ..SelfSubjectAccessReview::default()
-            };
-            let answer = api
-                .create(&PostParams::default(), &review)
-                .await
-                .map_err(|e| {
-                    from_kube(
-                        e,
-                        crate::error::CallContext {
-                            verb: "create",
-                            resource: "selfsubjectaccessreviews.authorization.k8s.io".into(),
-                            namespace: &namespace,
-                            object: None,
-                        },
-                    )
-                })?;
-            let status = answer.status.unwrap_or_default();
+            if !asked.contains_key(permission) {
+                let answer = ask(&api, &namespace, permission).await?;
+                asked.insert(*permission, answer);
+            }
+            let (allowed, reason) = asked.get(permission).cloned().unwrap_or_default();
             answers.push(Answer {
                 command: (*command).to_owned(),
                 verb: permission.verb.to_owned(),
-                resource: if permission.group.is_empty() {
-                    permission.resource.to_owned()
-                } else {
-                    format!("{}.{}", permission.resource, permission.group)
-                },
+                resource: resource_name(permission),
                 namespace: namespace.clone(),
-                allowed: status.allowed,
-                reason: status.reason.unwrap_or_default(),
+                allowed,
+                reason,
             });
         }
     }
@@ -337,4 +430,110 @@ pub async fn run(ctx: &Ctx, args: AuthCheckArgs) -> Result<()> {
         ),
         namespace,
     })
+}
+
+/// The read-only commands: what a `medusa-viewer` Role allows.
+const READ_ONLY: &[&str] = &[
+    "backup list",
+    "backup describe",
+    "backup watch",
+    "backup latest",
+    "restore preflight",
+    "restore list",
+    "restore describe",
+    "restore watch",
+    "task list",
+    "task describe",
+    "task watch",
+    "schedule list",
+    "schedule describe",
+    "config list",
+    "config describe",
+    "config check",
+    "config effective",
+    "status",
+    "validate --cluster-view live",
+];
+
+fn resource_name(permission: &Permission) -> String {
+    if permission.group.is_empty() {
+        permission.resource.to_owned()
+    } else {
+        format!("{}.{}", permission.resource, permission.group)
+    }
+}
+
+/// A Role granting the permissions of these commands, as YAML.
+fn role_yaml(name: &str, commands: &[&(&str, &[Permission])]) -> String {
+    let mut rules: std::collections::BTreeMap<(&str, &str), std::collections::BTreeSet<&str>> =
+        std::collections::BTreeMap::new();
+    for (_, permissions) in commands {
+        for permission in *permissions {
+            rules
+                .entry((permission.group, permission.resource))
+                .or_default()
+                .insert(permission.verb);
+        }
+    }
+    let mut text = format!(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: {name}\n  namespace: k8ssandra   # the namespace of your datacenters\nrules:\n"
+    );
+    for ((group, resource), verbs) in rules {
+        let verbs: Vec<&str> = verbs.into_iter().collect();
+        text.push_str(&format!(
+            "  - apiGroups: [\"{group}\"]\n    resources: [\"{resource}\"]\n    verbs: [{}]\n",
+            verbs
+                .iter()
+                .map(|v| format!("\"{v}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    text
+}
+
+/// `docs/rbac.md`: the permissions of every command, and two ready-made Roles.
+pub fn rbac_markdown() -> String {
+    let mut text = String::from(
+        "# Permissions of kubectl medusa\n\n\
+         Generated from the plugin's own table (`cmd/src/commands/auth.rs`); `just generate` \
+         rewrites this file and a test fails when it is stale.\n\n\
+         `kubectl medusa auth check [COMMAND]` asks the API server, with a SelfSubjectAccessReview \
+         per permission, whether you have them, in the namespace of `-n`. A missing permission \
+         makes a command exit 5 with `you need <verb> on <resource> in namespace <ns>`.\n\n\
+         Everything is namespaced: grant it with a Role and RoleBinding in the namespace of your \
+         datacenters. `version` also lists Deployments in every namespace to find the operator \
+         (it says `unknown` without that right), and completion of `-n` lists namespaces.\n\n\
+         ## Per command\n",
+    );
+    for (command, permissions) in COMMANDS {
+        let mut by_resource: Vec<(String, Vec<&str>)> = Vec::new();
+        for permission in *permissions {
+            let name = resource_name(permission);
+            match by_resource.iter_mut().find(|(r, _)| *r == name) {
+                Some((_, verbs)) => verbs.push(permission.verb),
+                None => by_resource.push((name, vec![permission.verb])),
+            }
+        }
+        text.push_str(&format!("\n`{command}`\n"));
+        for (resource, verbs) in by_resource {
+            text.push_str(&format!("- `{resource}`: {}\n", verbs.join(", ")));
+        }
+    }
+    let viewer: Vec<&(&str, &[Permission])> = COMMANDS
+        .iter()
+        .filter(|(name, _)| READ_ONLY.contains(name))
+        .collect();
+    let all: Vec<&(&str, &[Permission])> = COMMANDS.iter().collect();
+    text.push_str(&format!(
+        "\n## Ready-made Roles\n\nRead-only (`{}`):\n\n```yaml\n{}```\n\nEvery command:\n\n```yaml\n{}```\n",
+        viewer
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join("`, `"),
+        role_yaml("medusa-viewer", &viewer),
+        role_yaml("medusa-operator", &all)
+    ));
+    text
 }
