@@ -10,6 +10,13 @@ default:
 build:
     cargo build --workspace --all-targets
 
+# The main job, without a cluster: the webhook's rules on the sample manifests (a working setup,
+# then with the common mistakes, each denied: that run exits 3), and a backup job for GitOps.
+demo:
+    cargo run -q -p kubectl-medusa -- validate -f manifests/examples/
+    -cargo run -q -p kubectl-medusa -- validate -R -f manifests/examples/
+    cargo run -q -p kubectl-medusa -- backup create --dc dc1 -n k8ssandra --dry-run=client
+
 # Regenerate committed files: CRD YAML and docs/rbac.md.
 generate:
     cargo run -q -p medusa-crds --example crdgen

@@ -74,7 +74,10 @@ pub async fn submit<K: Kind>(
     match create.dry_run() {
         Some(DryRun::Client) => {
             let labels = object.meta().labels.clone().unwrap_or_default();
-            if labels.contains_key(medusa_crds::naming::DATACENTER_LABEL)
+            // The operator's schedule concurrency policy finds jobs and tasks by these labels.
+            let counted = matches!(K::kind(&()).as_ref(), "MedusaBackupJob" | "MedusaTask");
+            if counted
+                && labels.contains_key(medusa_crds::naming::DATACENTER_LABEL)
                 && !labels.contains_key(medusa_crds::naming::CLUSTER_LABEL)
             {
                 ctx.err.line(format!(

@@ -389,7 +389,7 @@ pub async fn run(ctx: &Ctx, args: ValidateArgs) -> Result<()> {
     }
     if denials > 0 {
         return Err(CliError::Usage(format!(
-            "{denials} denial(s): the webhook would refuse these objects"
+            "{denials} denial(s) above: the webhook would refuse these objects; fix each as its message says"
         )));
     }
     Ok(())
