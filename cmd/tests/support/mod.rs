@@ -533,6 +533,32 @@ impl Fake {
         Self::emit(state, prefix, plural, kind, value);
     }
 
+    /// Stores a created or patched object (unless a dry run) and answers with it.
+    fn commit(
+        state: &mut State,
+        target: &Target,
+        call: &Call,
+        name: String,
+        kind: &'static str,
+        mut object: Value,
+    ) -> Response<ResponseBody> {
+        let code = if kind == "ADDED" { 201 } else { 200 };
+        if call.is_dry_run() {
+            return respond(code, &object);
+        }
+        Self::stamp(state, &mut object);
+        Self::store(
+            state,
+            &target.prefix,
+            &target.plural,
+            target.namespace.clone().unwrap_or_default(),
+            name,
+            kind,
+            object.clone(),
+        );
+        respond(code, &object)
+    }
+
     async fn serve(self, handle: Handle) {
         let mut handle = pin!(handle);
         while let Some((request, send)) = handle.next_request().await {
@@ -805,20 +831,7 @@ impl Fake {
                         Value::String(now().format("%Y-%m-%dT%H:%M:%SZ").to_string())
                     });
                 }
-                if call.is_dry_run() {
-                    return respond(201, &object);
-                }
-                Self::stamp(&mut state, &mut object);
-                Self::store(
-                    &mut state,
-                    &target.prefix,
-                    &target.plural,
-                    target.namespace.clone().unwrap_or_default(),
-                    name,
-                    "ADDED",
-                    object.clone(),
-                );
-                respond(201, &object)
+                Self::commit(&mut state, &target, &call, name, "ADDED", object)
             }
             ("PATCH", Some(name)) => {
                 let Some(mut object) = state
@@ -841,20 +854,14 @@ impl Fake {
                     }
                     _ => json_patch::merge(&mut object, &patch),
                 }
-                if call.is_dry_run() {
-                    return respond(200, &object);
-                }
-                Self::stamp(&mut state, &mut object);
-                Self::store(
+                Self::commit(
                     &mut state,
-                    &target.prefix,
-                    &target.plural,
-                    target.namespace.clone().unwrap_or_default(),
+                    &target,
+                    &call,
                     name.to_owned(),
                     "MODIFIED",
-                    object.clone(),
-                );
-                respond(200, &object)
+                    object,
+                )
             }
             ("DELETE", Some(name)) => {
                 let removed = state
