@@ -628,6 +628,52 @@ async fn list_across_namespaces_adds_the_namespace_column() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn list_watch_prints_each_backup_again_when_it_changes() {
+    let (client, fake) = catalog();
+    let operator = async {
+        fake.watching("medusabackupjobs").await;
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        fake.put(
+            &running("adhoc")
+                .created("2024-05-01T11:58:00Z")
+                .started("2024-05-01T11:58:00Z")
+                .finished_at("2024-05-01T12:00:00Z")
+                .in_progress(&[])
+                .finished_pods(&[
+                    "demo-dc1-default-sts-0",
+                    "demo-dc1-default-sts-1",
+                    "demo-dc1-default-sts-2",
+                ]),
+        );
+        fake.put(&record("adhoc").times("2024-05-01T11:58:00Z", Some("2024-05-01T12:00:00Z")));
+    };
+    let (outcome, ()) = tokio::join!(
+        Run::on(&client).run_until_stopped("backup list -w", std::time::Duration::from_secs(60)),
+        operator
+    );
+    let lines: Vec<&str> = outcome.stdout.lines().collect();
+    assert!(lines[0].starts_with("NAME"), "{}", outcome.stdout);
+    // The table (a header and four rows), then a line per change of the adhoc backup.
+    let changes = &lines[5..];
+    assert!(!changes.is_empty(), "{}", outcome.stdout);
+    assert!(
+        changes.iter().all(|l| l.starts_with("adhoc ")),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        changes.last().unwrap().contains("Succeeded"),
+        "{}",
+        outcome.stdout
+    );
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("NAME")).count(),
+        1,
+        "one header"
+    );
+}
+
 #[tokio::test]
 async fn an_empty_list_says_so_on_stderr() {
     let (client, _fake) = Fake::start();

@@ -1036,6 +1036,16 @@ impl Run {
 
     /// Runs `kubectl medusa <line>` (`-n k8ssandra` unless the line gives a namespace).
     pub async fn run(self, line: &str) -> Outcome {
+        self.run_for(line, None).await
+    }
+
+    /// Runs a command that does not end by itself (`-w`) for `limit`, then stops it, as Ctrl-C
+    /// would: the outcome then has exit code 130 and what was printed so far.
+    pub async fn run_until_stopped(self, line: &str, limit: std::time::Duration) -> Outcome {
+        self.run_for(line, Some(limit)).await
+    }
+
+    async fn run_for(self, line: &str, limit: Option<std::time::Duration>) -> Outcome {
         let mut words = vec!["kubectl-medusa".to_owned()];
         words.extend(split_words(line));
         if !words
@@ -1055,9 +1065,15 @@ impl Run {
         }
         let (ctx, out, err) = Ctx::for_test(self.client, NS, now(), self.answer);
         let ctx = ctx.with_global(global).with_terminal(self.terminal);
-        let code = match kubectl_medusa::run(&ctx, cli.command).await {
-            Ok(()) => ExitCode::Success,
-            Err(error) => {
+        let command = kubectl_medusa::run(&ctx, cli.command);
+        let result = match limit {
+            None => Some(command.await),
+            Some(limit) => tokio::time::timeout(limit, command).await.ok(),
+        };
+        let code = match result {
+            None => ExitCode::Interrupted,
+            Some(Ok(())) => ExitCode::Success,
+            Some(Err(error)) => {
                 let _ = ctx.err.line(format!("error: {error}"));
                 error.exit_code()
             }
