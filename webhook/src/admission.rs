@@ -117,8 +117,12 @@ pub fn parse_review(body: &[u8]) -> Result<Review<'_>, ReviewError> {
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ReviewError::Malformed("expected a JSON object".into()));
     }
+    // UTF-8 is checked once for the whole body; parsing from text then skips the per-string
+    // checks (and those of the objects kept as raw JSON).
+    let text = std::str::from_utf8(body)
+        .map_err(|e| ReviewError::Malformed(format!("the body is not UTF-8: {e}")))?;
     let incoming: IncomingReview =
-        serde_json::from_slice(body).map_err(|e| ReviewError::Malformed(e.to_string()))?;
+        serde_json::from_str(text).map_err(|e| ReviewError::Malformed(e.to_string()))?;
     if !SUPPORTED_VERSIONS.contains(&incoming.api_version.as_ref()) {
         return Err(ReviewError::Version(incoming.api_version.into_owned()));
     }
