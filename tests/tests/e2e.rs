@@ -425,19 +425,13 @@ fn cluster(namespace: &str, name: &str, prefix: &str) -> Value {
 
 async fn two_clusters_sharing_a_prefix_are_denied(h: &Harness) -> Outcome {
     let namespace = h.namespace(true).await?;
-    create(
-        &h.client,
-        &namespace,
-        cluster(&namespace, "first", "shared"),
-    )
-    .await?;
+    // Every cluster of the API server counts: a prefix of this run's own.
+    let shared = format!("shared-{}", h.run);
+    create(&h.client, &namespace, cluster(&namespace, "first", &shared)).await?;
     // The webhook's cache of clusters sees the first one within moments: retry as dry runs.
-    let api = dynamic(
-        &h.client,
-        &namespace,
-        &cluster(&namespace, "second", "shared"),
-    );
-    let object: DynamicObject = serde_json::from_value(cluster(&namespace, "second", "shared"))?;
+    let second = cluster(&namespace, "second", &shared);
+    let api = dynamic(&h.client, &namespace, &second);
+    let object: DynamicObject = serde_json::from_value(second)?;
     let message = eventually("the second cluster denied", Duration::from_secs(20), || {
         let api = api.clone();
         let object = object.clone();
@@ -464,12 +458,14 @@ async fn a_cluster_with_a_configuration_gets_its_prefix(h: &Harness) -> Outcome 
     let mut configuration = MedusaConfiguration::test("shared").namespace(&namespace);
     configuration.spec.storage_properties = Some(Storage::test().without_secret().role_based());
     create(&h.client, &namespace, typed_json(&configuration)).await?;
-    let mut value = cluster(&namespace, "demo", "");
+    // Its name becomes its prefix, which no other cluster of the API server may use: unique.
+    let name = format!("km-{}", h.run);
+    let mut value = cluster(&namespace, &name, "");
     value["spec"]["medusa"] = json!({"medusaConfigurationRef": {"name": "shared"},
                                      "storageProperties": {}});
     let created = create(&h.client, &namespace, value).await?;
     let prefix = &created["spec"]["medusa"]["storageProperties"]["prefix"];
-    ensure(prefix == "demo", || {
+    ensure(*prefix == json!(name), || {
         format!("the mutating webhook did not set the prefix to the cluster's name: {prefix}")
     })
 }
