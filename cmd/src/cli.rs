@@ -73,35 +73,40 @@ pub enum ListOutput {
 #[derive(Clone, Debug, Default, Args)]
 pub struct GlobalArgs {
     /// Path to the kubeconfig file.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        help_heading = "Kubernetes options",
+        long,
+        global = true,
+        value_name = "FILE"
+    )]
     pub kubeconfig: Option<PathBuf>,
 
     /// The kubeconfig context to use.
-    #[arg(long, global = true)]
+    #[arg(help_heading = "Kubernetes options", long, global = true)]
     pub context: Option<String>,
 
     /// The kubeconfig cluster to use.
-    #[arg(long, global = true)]
+    #[arg(help_heading = "Kubernetes options", long, global = true)]
     pub cluster: Option<String>,
 
     /// The kubeconfig user to use.
-    #[arg(long, global = true)]
+    #[arg(help_heading = "Kubernetes options", long, global = true)]
     pub user: Option<String>,
 
     /// The namespace (else the context's, else `default`).
-    #[arg(short = 'n', long, global = true)]
+    #[arg(help_heading = "Kubernetes options", short = 'n', long, global = true)]
     pub namespace: Option<String>,
 
     /// List across all namespaces.
-    #[arg(short = 'A', long, global = true)]
+    #[arg(help_heading = "Kubernetes options", short = 'A', long, global = true)]
     pub all_namespaces: bool,
 
     /// Timeout of each API request, e.g. 30s.
-    #[arg(long, global = true, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(help_heading = "Kubernetes options", long, global = true, value_parser = parse_duration, value_name = "DURATION")]
     pub request_timeout: Option<Duration>,
 
     /// When to use colors (NO_COLOR disables them in auto mode).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(help_heading = "Kubernetes options", long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 }
 
