@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Pod, Secret};
+use medusa_crds::merge::EffectiveStorage;
 use medusa_crds::naming::datacenter_labels;
 use medusa_crds::rules::{
     self, AdmissionInput, AdmissionOperation, MemoryView, Policy, ResourceKind, Severity,
@@ -88,6 +89,16 @@ fn arcs<T>(items: Vec<T>) -> Vec<Arc<T>> {
     items.into_iter().map(Arc::new).collect()
 }
 
+/// The objects of a kind in the namespace, or none when they cannot be listed: the rules
+/// then see less, as the webhook does with a cache it may not fill.
+async fn readable<K: Kind>(ctx: &Ctx, namespace: &str) -> Vec<Arc<K>> {
+    arcs(
+        api::list(ctx, namespace, false, None)
+            .await
+            .unwrap_or_default(),
+    )
+}
+
 /// A view of one namespace for the rules, fetched from the cluster. Lists the plugin may not
 /// read are reported as unavailable, so the rules warn instead of deny.
 pub async fn namespace_view(ctx: &Ctx, namespace: &str, kind: ResourceKind) -> Result<MemoryView> {
@@ -101,49 +112,68 @@ pub async fn namespace_view(ctx: &Ctx, namespace: &str, kind: ResourceKind) -> R
         .map(arcs::<CassandraDatacenter>);
     match kind {
         ResourceKind::MedusaBackupJob => {
-            view.backups = arcs(
-                api::list(ctx, namespace, false, None)
-                    .await
-                    .unwrap_or_default(),
-            );
-            view.backup_jobs = arcs(
-                api::list(ctx, namespace, false, None)
-                    .await
-                    .unwrap_or_default(),
-            );
-            view.schedules = arcs(
-                api::list(ctx, namespace, false, None)
-                    .await
-                    .unwrap_or_default(),
-            );
+            view.backups = readable(ctx, namespace).await;
+            view.backup_jobs = readable(ctx, namespace).await;
+            view.schedules = readable(ctx, namespace).await;
         }
         ResourceKind::MedusaRestoreJob => {
-            view.backups = arcs(
-                api::list(ctx, namespace, false, None)
-                    .await
-                    .unwrap_or_default(),
-            );
-            view.restore_jobs = arcs(
-                api::list(ctx, namespace, false, None)
-                    .await
-                    .unwrap_or_default(),
-            );
+            view.backups = readable(ctx, namespace).await;
+            view.restore_jobs = readable(ctx, namespace).await;
         }
         ResourceKind::MedusaTask => {
-            view.backups = arcs(
-                api::list(ctx, namespace, false, None)
-                    .await
-                    .unwrap_or_default(),
-            );
-            view.tasks = arcs(
-                api::list(ctx, namespace, false, None)
-                    .await
-                    .unwrap_or_default(),
-            );
+            view.backups = readable(ctx, namespace).await;
+            view.tasks = readable(ctx, namespace).await;
         }
         _ => {}
     }
     Ok(view)
+}
+
+/// A datacenter's K8ssandraCluster and the storage the operator renders for it.
+#[derive(Debug)]
+pub struct OwnerStorage {
+    /// The cluster's namespace.
+    pub namespace: String,
+    /// The cluster.
+    pub cluster: K8ssandraCluster,
+    /// Its MedusaConfiguration, when it references one that can be read.
+    pub configuration: Option<MedusaConfiguration>,
+    /// The merged storage; `None` when the cluster has no `spec.medusa`.
+    pub effective: Option<EffectiveStorage>,
+}
+
+/// The K8ssandraCluster owning `dc` (from the operator's labels) with its configuration and
+/// merged storage. `None` when the datacenter has no owner or it cannot be read: callers show
+/// what they can without it.
+pub async fn owner_storage(ctx: &Ctx, dc: &CassandraDatacenter) -> Option<OwnerStorage> {
+    let (name, namespace) = dc.owner_cluster()?;
+    let cluster = api::get_opt::<K8ssandraCluster>(ctx, namespace, name)
+        .await
+        .ok()
+        .flatten()?;
+    let configuration = match cluster
+        .spec
+        .medusa
+        .as_ref()
+        .and_then(|m| m.configuration_name())
+    {
+        Some(config) => api::get_opt::<MedusaConfiguration>(ctx, namespace, config)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let effective = cluster
+        .spec
+        .medusa
+        .is_some()
+        .then(|| cluster.effective_storage(configuration.as_ref(), true));
+    Some(OwnerStorage {
+        namespace: namespace.to_owned(),
+        cluster,
+        configuration,
+        effective,
+    })
 }
 
 /// Adds what the rules may know of a Secret: whether it exists and has a `credentials` key.

@@ -206,8 +206,13 @@ pub fn list_yaml<T: Serialize>(items: &[T]) -> Result<String> {
 
 /// `resource.group/name`, as `-o name` prints it.
 pub fn resource_name<K: kube::Resource<DynamicType = ()>>(object: &K) -> String {
+    qualified_name::<K>(object.meta().name.as_deref().unwrap_or(""))
+}
+
+/// `medusabackup.medusa.k8ssandra.io/NAME` (`secret/NAME` for the core group), as kubectl
+/// names objects.
+pub fn qualified_name<K: kube::Resource<DynamicType = ()>>(name: &str) -> String {
     let kind = K::kind(&()).to_lowercase();
-    let name = object.meta().name.as_deref().unwrap_or("");
     let group = K::group(&());
     if group.is_empty() {
         format!("{kind}/{name}")

@@ -11,7 +11,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::types::Storage;
+use crate::types::{K8ssandraCluster, MedusaClusterTemplate, MedusaConfiguration, Storage};
 
 /// Where an effective storage field comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -164,6 +164,31 @@ fn is_zero(value: &Value) -> bool {
         Value::String(s) => s.is_empty(),
         Value::Array(a) => a.is_empty(),
         Value::Object(_) => false,
+    }
+}
+
+impl K8ssandraCluster {
+    /// The storage the operator renders for this cluster: its `spec.medusa.storageProperties`
+    /// merged with its MedusaConfiguration's. `defaulted`: whether the cluster went through the
+    /// API server (which writes the schema defaults into it).
+    pub fn effective_storage(
+        &self,
+        configuration: Option<&MedusaConfiguration>,
+        defaulted: bool,
+    ) -> EffectiveStorage {
+        let cluster_storage = self
+            .spec
+            .medusa
+            .as_ref()
+            .map(MedusaClusterTemplate::storage)
+            .unwrap_or_default();
+        let configuration_storage = configuration.map(MedusaConfiguration::storage);
+        merge_storage(MergeInput {
+            cluster_name: self.metadata.name.as_deref().unwrap_or(""),
+            cluster: &cluster_storage,
+            configuration: configuration_storage.as_ref(),
+            cluster_defaulted: defaulted,
+        })
     }
 }
 

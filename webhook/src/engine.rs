@@ -127,17 +127,13 @@ impl Engine {
             rules: &fired,
             latency,
         });
-        let rules: Vec<&str> = fired
-            .iter()
-            .map(|(rule, _)| RuleId::as_str(*rule))
-            .collect();
         tracing::info!(
             uid = %request.uid,
             endpoint = endpoint.as_str(),
             kind = %request.kind.kind,
             object = %format_args!("{}/{}", request.namespace, request.name),
             operation = %request.operation,
-            rules = %rules.join(","),
+            rules = %RuleList(&fired),
             decision,
             dry_run = request.dry_run.unwrap_or(false),
             user = %request.user_info.username,
@@ -195,6 +191,21 @@ impl Engine {
                 answers.insert(key, answer);
             }
         }
+    }
+}
+
+/// The rules fired, comma-separated, written only when the decision is logged.
+struct RuleList<'a>(&'a [(RuleId, usize)]);
+
+impl std::fmt::Display for RuleList<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (rule, _)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(rule.as_str())?;
+        }
+        Ok(())
     }
 }
 

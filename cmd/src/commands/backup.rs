@@ -9,7 +9,10 @@ use medusa_crds::status::Phase;
 use medusa_crds::*;
 use serde::Serialize;
 
-use super::{fields, follow_backups, need_targets, print_list, submit, when};
+use super::{
+    anomaly_codes, fields, follow_backups, list_headers, need_targets, nothing_found, print_list,
+    row_start, submit, when,
+};
 use crate::api;
 use crate::catalog::{BackupRow, backup_rows, latest};
 use crate::checks;
@@ -87,22 +90,8 @@ async fn targets(ctx: &Ctx, args: &BackupCreateArgs) -> Result<Vec<(String, Stri
 
 async fn create(ctx: &Ctx, args: BackupCreateArgs) -> Result<()> {
     let client_dry_run = args.create.dry_run() == Some(DryRun::Client);
-    let targets = if client_dry_run && args.k8c.is_some() {
-        // Listing the cluster's datacenters needs the cluster.
-        targets(ctx, &args).await?
-    } else if client_dry_run {
-        let dc = args.dc.clone().unwrap_or_default();
-        let name = args
-            .name
-            .clone()
-            .unwrap_or_else(|| match &args.from_schedule {
-                Some(schedule) => scheduled_job_name(schedule, ctx.now),
-                None => default_backup_name(&dc, ctx.now),
-            });
-        vec![(ctx.namespace().to_owned(), dc, name)]
-    } else {
-        targets(ctx, &args).await?
-    };
+    // With --dc this needs no cluster; --k8c reads the cluster's datacenters, dry run or not.
+    let targets = targets(ctx, &args).await?;
     let mut created = Vec::new();
     for (namespace, dc_name, name) in targets {
         let dc = if client_dry_run {
@@ -208,33 +197,31 @@ fn nodes(row: &BackupRow) -> String {
     }
 }
 
-fn table_rows(ctx: &Ctx, rows: &[BackupRow], wide: bool) -> (Vec<&'static str>, Vec<Vec<Column>>) {
-    let all = ctx.all_namespaces();
-    let mut headers = Vec::new();
-    if all {
-        headers.push("namespace");
-    }
-    headers.extend([
-        "name",
-        "datacenter",
-        "type",
-        "status",
-        "nodes",
-        "size",
-        "started",
-        "duration",
-    ]);
-    if wide {
-        headers.extend(["files", "origin", "finished", "anomalies"]);
-    }
+fn table_rows(
+    ctx: &Ctx,
+    rows: &[BackupRow],
+    format: ListOutput,
+) -> (Vec<&'static str>, Vec<Vec<Column>>) {
+    let wide = format == ListOutput::Wide;
+    let headers = list_headers(
+        ctx,
+        &[
+            "name",
+            "datacenter",
+            "type",
+            "status",
+            "nodes",
+            "size",
+            "started",
+            "duration",
+        ],
+        &["files", "origin", "finished", "anomalies"],
+        format,
+    );
     let body = rows
         .iter()
         .map(|row| {
-            let mut cells: Vec<Column> = Vec::new();
-            if all {
-                cells.push(row.namespace.clone().into());
-            }
-            cells.push(row.name.clone().into());
+            let mut cells = row_start(ctx, &row.namespace, &row.name);
             cells.push(row.datacenter.clone().into());
             cells.push(row.backup_type.clone().into());
             cells.push(Column::phase(row.status.phase));
@@ -246,15 +233,7 @@ fn table_rows(ctx: &Ctx, rows: &[BackupRow], wide: bool) -> (Vec<&'static str>, 
                 cells.push(row.files.map_or("<none>".into(), |f| f.to_string()).into());
                 cells.push(format!("{:?}", row.origin).to_lowercase().into());
                 cells.push(age(ctx.now, row.finished()).into());
-                let anomalies: Vec<&str> = row.status.anomalies.iter().map(|a| a.code()).collect();
-                cells.push(
-                    if anomalies.is_empty() {
-                        "<none>".to_owned()
-                    } else {
-                        anomalies.join(",")
-                    }
-                    .into(),
-                );
+                cells.push(anomaly_codes(&row.status.anomalies).into());
             }
             cells
         })
@@ -272,15 +251,9 @@ async fn list(ctx: &Ctx, args: BackupListArgs) -> Result<()> {
         return Ok(());
     }
     if rows.is_empty() && !args.watch {
-        let scope = if ctx.all_namespaces() {
-            "any namespace".to_owned()
-        } else {
-            format!("namespace {}", ctx.namespace())
-        };
-        ctx.err.line(format!("No backups found in {scope}."))?;
-        return Ok(());
+        return nothing_found(ctx, "backups");
     }
-    let (headers, body) = table_rows(ctx, &rows, args.output == ListOutput::Wide);
+    let (headers, body) = table_rows(ctx, &rows, args.output);
     ctx.out.write(&table(&headers, body, ctx.color))?;
     if args.watch {
         watch_list(ctx, &args, rows).await?;
@@ -339,7 +312,7 @@ async fn watch_list(ctx: &Ctx, args: &BackupListArgs, mut shown: Vec<BackupRow>)
             .cloned()
             .collect();
         if !changed.is_empty() {
-            let (headers, body) = table_rows(ctx, &changed, args.output == ListOutput::Wide);
+            let (headers, body) = table_rows(ctx, &changed, args.output);
             let text = table(&headers, body, ctx.color);
             // Only the rows: the header was printed once.
             for line in text.lines().skip(1) {

@@ -3,13 +3,13 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Secret;
-use medusa_crds::merge::{FieldSource, MergeInput, merge_storage};
+use medusa_crds::merge::FieldSource;
 use medusa_crds::rules::ResourceKind;
 use medusa_crds::status::configuration_state;
 use medusa_crds::*;
 use serde_json::Value;
 
-use super::{fields, print_list, print_object, submit};
+use super::{delete_named, fields, print_object, print_unless_table, submit};
 use crate::api;
 use crate::checks;
 use crate::cli::{
@@ -176,15 +176,7 @@ async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
         args.selector.as_deref(),
     )
     .await?;
-    let names: Vec<String> = configurations.iter().map(output::resource_name).collect();
-    if print_list(ctx, &configurations, &names, args.output)? {
-        return Ok(());
-    }
-    if configurations.is_empty() {
-        ctx.err.line(format!(
-            "No MedusaConfigurations found in namespace {}.",
-            ctx.namespace()
-        ))?;
+    if print_unless_table(ctx, &configurations, args.output, "MedusaConfigurations")? {
         return Ok(());
     }
     let clusters = api::list::<K8ssandraCluster>(ctx, ctx.namespace(), ctx.all_namespaces(), None)
@@ -383,20 +375,16 @@ async fn delete(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
             )));
         }
     }
-    ctx.confirm(
+    delete_named::<MedusaConfiguration>(
+        ctx,
+        &args.names,
         &format!(
             "Delete MedusaConfiguration(s) {} in namespace {namespace}?",
             args.names.join(", ")
         ),
         args.yes,
-    )?;
-    for name in &args.names {
-        api::delete::<MedusaConfiguration>(ctx, &namespace, name).await?;
-        ctx.out.line(format!(
-            "medusaconfiguration.medusa.k8ssandra.io/{name} deleted"
-        ))?;
-    }
-    Ok(())
+    )
+    .await
 }
 
 fn display(value: Option<&Value>) -> String {
@@ -426,14 +414,7 @@ async fn effective(ctx: &Ctx, args: EffectiveArgs) -> Result<()> {
         })?),
         None => None,
     };
-    let cluster_storage = medusa.storage();
-    let configuration_storage = configuration.as_ref().map(MedusaConfiguration::storage);
-    let effective = merge_storage(MergeInput {
-        cluster_name: &args.cluster,
-        cluster: &cluster_storage,
-        configuration: configuration_storage.as_ref(),
-        cluster_defaulted: true,
-    });
+    let effective = cluster.effective_storage(configuration.as_ref(), true);
     if matches!(args.output, ListOutput::Json | ListOutput::Yaml) {
         let value = serde_json::json!({"cluster": args.cluster, "configuration": medusa.configuration_name(), "effective": effective});
         return ctx.out.write(&if args.output == ListOutput::Json {

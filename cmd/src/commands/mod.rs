@@ -21,13 +21,13 @@ use medusa_crds::wire::to_chrono;
 use serde::Serialize;
 
 use crate::api::{self, Kind};
-use crate::cli::{CreateArgs, DryRun, ListOutput, ObjectOutput};
+use crate::cli::{CreateArgs, DryRun, ListOutput, ObjectOutput, SimpleListArgs};
 use crate::context::Ctx;
 use crate::error::{CliError, Result};
 use crate::follow::{
     BackupEvent, BackupTracker, Snapshot, Subject, TaskTracker, drive, watch_named,
 };
-use crate::output::{self, resource_name};
+use crate::output::{self, Column, resource_name};
 
 /// Prints one object as `-o` asks.
 pub fn print_object<K: Kind>(ctx: &Ctx, object: &K, format: ObjectOutput) -> Result<()> {
@@ -56,6 +56,95 @@ pub fn print_list<T: Serialize>(
         ListOutput::Table | ListOutput::Wide => return Ok(false),
     }
     Ok(true)
+}
+
+/// The objects of a simple list (`-l`, `-A`), limited to `--dc` by `dc_of`.
+pub async fn list_objects<K: Kind>(
+    ctx: &Ctx,
+    args: &SimpleListArgs,
+    dc_of: fn(&K) -> &str,
+) -> Result<Vec<K>> {
+    let mut items = api::list::<K>(
+        ctx,
+        ctx.namespace(),
+        ctx.all_namespaces(),
+        args.selector.as_deref(),
+    )
+    .await?;
+    if let Some(dc) = &args.dc {
+        items.retain(|item| dc_of(item) == dc);
+    }
+    Ok(items)
+}
+
+/// Says on standard error that there are no `what` here (in any namespace with `-A`).
+pub fn nothing_found(ctx: &Ctx, what: &str) -> Result<()> {
+    let scope = if ctx.all_namespaces() {
+        "any namespace".to_owned()
+    } else {
+        format!("namespace {}", ctx.namespace())
+    };
+    ctx.err.line(format!("No {what} found in {scope}."))
+}
+
+/// Prints a list as `-o json|yaml|name` asks, or says there is nothing; `true` when no table
+/// is left to draw.
+pub fn print_unless_table<K: Kind>(
+    ctx: &Ctx,
+    items: &[K],
+    format: ListOutput,
+    what: &str,
+) -> Result<bool> {
+    let names: Vec<String> = items.iter().map(resource_name).collect();
+    if print_list(ctx, items, &names, format)? {
+        return Ok(true);
+    }
+    if items.is_empty() {
+        nothing_found(ctx, what)?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// A table's headers: NAMESPACE first with `-A`, then `columns`, then `wide` with `-o wide`.
+pub fn list_headers(
+    ctx: &Ctx,
+    columns: &[&'static str],
+    wide: &[&'static str],
+    format: ListOutput,
+) -> Vec<&'static str> {
+    let mut headers = Vec::new();
+    if ctx.all_namespaces() {
+        headers.push("namespace");
+    }
+    headers.extend_from_slice(columns);
+    if format == ListOutput::Wide {
+        headers.extend_from_slice(wide);
+    }
+    headers
+}
+
+/// A row's first cells, matching [`list_headers`]: the namespace with `-A`, then the name.
+pub fn row_start(ctx: &Ctx, namespace: &str, name: &str) -> Vec<Column> {
+    let mut cells = Vec::new();
+    if ctx.all_namespaces() {
+        cells.push(namespace.into());
+    }
+    cells.push(name.into());
+    cells
+}
+
+/// Anomaly codes, comma-separated, or `<none>`.
+pub fn anomaly_codes(anomalies: &[medusa_crds::status::Anomaly]) -> String {
+    if anomalies.is_empty() {
+        "<none>".to_owned()
+    } else {
+        anomalies
+            .iter()
+            .map(|a| a.code())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
 }
 
 /// Creates an object, or prints it for a client dry run. Returns the created object when it
@@ -112,6 +201,23 @@ pub async fn submit<K: Kind>(
             Ok(Some(created))
         }
     }
+}
+
+/// Asks `question` (see [`Ctx::confirm`]), then deletes each named object of kind `K` in the
+/// command's namespace, saying so for each, as `kubectl delete` does.
+pub async fn delete_named<K: Kind>(
+    ctx: &Ctx,
+    names: &[String],
+    question: &str,
+    yes: bool,
+) -> Result<()> {
+    ctx.confirm(question, yes)?;
+    for name in names {
+        api::delete::<K>(ctx, ctx.namespace(), name).await?;
+        ctx.out
+            .line(format!("{} deleted", output::qualified_name::<K>(name)))?;
+    }
+    Ok(())
 }
 
 /// `<prefix>-<YYYYMMDDHHMMSS>` in UTC.

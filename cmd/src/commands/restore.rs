@@ -8,7 +8,10 @@ use medusa_crds::rules::ResourceKind;
 use medusa_crds::status::{Phase, restore_status};
 use medusa_crds::*;
 
-use super::{fields, print_list, print_object, submit, timestamped, when};
+use super::{
+    delete_named, fields, list_headers, list_objects, print_object, print_unless_table, row_start,
+    submit, timestamped, when,
+};
 use crate::api;
 use crate::catalog::{backup_rows, latest};
 use crate::checks;
@@ -252,54 +255,35 @@ async fn preflight(ctx: &Ctx, args: PreflightArgs) -> Result<()> {
 }
 
 async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
-    let mut restores = api::list::<MedusaRestoreJob>(
-        ctx,
-        ctx.namespace(),
-        ctx.all_namespaces(),
-        args.selector.as_deref(),
-    )
-    .await?;
-    if let Some(dc) = &args.dc {
-        restores.retain(|r| &r.spec.cassandra_datacenter == dc);
-    }
+    let mut restores =
+        list_objects::<MedusaRestoreJob>(ctx, &args, |r| &r.spec.cassandra_datacenter).await?;
     restores.sort_by_key(|r| std::cmp::Reverse(super::created_at(&r.metadata)));
-    let names: Vec<String> = restores.iter().map(output::resource_name).collect();
-    if print_list(ctx, &restores, &names, args.output)? {
+    if print_unless_table(ctx, &restores, args.output, "restores")? {
         return Ok(());
     }
-    if restores.is_empty() {
-        ctx.err.line(format!(
-            "No restores found in namespace {}.",
-            ctx.namespace()
-        ))?;
-        return Ok(());
-    }
-    let all = ctx.all_namespaces();
-    let mut headers = Vec::new();
-    if all {
-        headers.push("namespace");
-    }
-    headers.extend([
-        "name",
-        "datacenter",
-        "backup",
-        "status",
-        "stage",
-        "started",
-        "duration",
-    ]);
-    if args.output == ListOutput::Wide {
-        headers.push("message");
-    }
+    let headers = list_headers(
+        ctx,
+        &[
+            "name",
+            "datacenter",
+            "backup",
+            "status",
+            "stage",
+            "started",
+            "duration",
+        ],
+        &["message"],
+        args.output,
+    );
     let rows = restores
         .iter()
         .map(|r| {
             let status = restore_status(r, None, ctx.now);
-            let mut cells: Vec<Column> = Vec::new();
-            if all {
-                cells.push(r.metadata.namespace.clone().unwrap_or_default().into());
-            }
-            cells.push(r.metadata.name.clone().unwrap_or_default().into());
+            let mut cells = row_start(
+                ctx,
+                r.metadata.namespace.as_deref().unwrap_or_default(),
+                r.metadata.name.as_deref().unwrap_or_default(),
+            );
             cells.push(r.spec.cassandra_datacenter.clone().into());
             cells.push(r.spec.backup.clone().into());
             cells.push(Column::phase(status.phase));
@@ -431,18 +415,14 @@ async fn delete(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
             unfinished.join(", ")
         )
     };
-    ctx.confirm(
+    delete_named::<MedusaRestoreJob>(
+        ctx,
+        &args.names,
         &format!(
             "Delete restore record(s) {} in namespace {namespace}?{warning}",
             args.names.join(", ")
         ),
         args.yes,
-    )?;
-    for name in &args.names {
-        api::delete::<MedusaRestoreJob>(ctx, &namespace, name).await?;
-        ctx.out.line(format!(
-            "medusarestorejob.medusa.k8ssandra.io/{name} deleted"
-        ))?;
-    }
-    Ok(())
+    )
+    .await
 }

@@ -8,7 +8,8 @@ use medusa_crds::*;
 use serde::Serialize;
 
 use super::{
-    fields, follow_backups, follow_tasks, need_targets, print_list, print_object, submit, when,
+    anomaly_codes, delete_named, fields, follow_backups, follow_tasks, list_headers, list_objects,
+    need_targets, print_object, print_unless_table, row_start, submit, when,
 };
 use crate::api;
 use crate::catalog::backup_rows;
@@ -195,48 +196,31 @@ impl History {
 }
 
 async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
-    let mut schedules = api::list::<MedusaBackupSchedule>(
-        ctx,
-        ctx.namespace(),
-        ctx.all_namespaces(),
-        args.selector.as_deref(),
-    )
+    let mut schedules = list_objects::<MedusaBackupSchedule>(ctx, &args, |s| {
+        &s.spec.backup_spec.cassandra_datacenter
+    })
     .await?;
-    if let Some(dc) = &args.dc {
-        schedules.retain(|s| &s.spec.backup_spec.cassandra_datacenter == dc);
-    }
     schedules.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
-    let names: Vec<String> = schedules.iter().map(output::resource_name).collect();
-    if print_list(ctx, &schedules, &names, args.output)? {
+    if print_unless_table(ctx, &schedules, args.output, "schedules")? {
         return Ok(());
     }
-    if schedules.is_empty() {
-        ctx.err.line(format!(
-            "No schedules found in namespace {}.",
-            ctx.namespace()
-        ))?;
-        return Ok(());
-    }
-    let all = ctx.all_namespaces();
-    let mut headers = Vec::new();
-    if all {
-        headers.push("namespace");
-    }
-    headers.extend([
-        "name",
-        "dc",
-        "operation",
-        "cron",
-        "disabled",
-        "last",
-        "next",
-        "last-result",
-    ]);
-    if args.output == ListOutput::Wide {
-        headers.push("anomalies");
-    }
+    let headers = list_headers(
+        ctx,
+        &[
+            "name",
+            "dc",
+            "operation",
+            "cron",
+            "disabled",
+            "last",
+            "next",
+            "last-result",
+        ],
+        &["anomalies"],
+        args.output,
+    );
     // The last results are a convenience: without the right to list jobs, they show <none>.
-    let history = History::fetch(ctx, ctx.namespace(), all, &schedules)
+    let history = History::fetch(ctx, ctx.namespace(), ctx.all_namespaces(), &schedules)
         .await
         .unwrap_or(History {
             backups: Vec::new(),
@@ -246,18 +230,11 @@ async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
     for schedule in &schedules {
         let state = schedule_state(schedule, ctx.now);
         let last = history.runs(ctx, schedule);
-        let mut cells: Vec<Column> = Vec::new();
-        if all {
-            cells.push(
-                schedule
-                    .metadata
-                    .namespace
-                    .clone()
-                    .unwrap_or_default()
-                    .into(),
-            );
-        }
-        cells.push(schedule.metadata.name.clone().unwrap_or_default().into());
+        let mut cells = row_start(
+            ctx,
+            schedule.metadata.namespace.as_deref().unwrap_or_default(),
+            schedule.metadata.name.as_deref().unwrap_or_default(),
+        );
         cells.push(
             schedule
                 .spec
@@ -283,15 +260,7 @@ async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
             None => "<none>".into(),
         });
         if args.output == ListOutput::Wide {
-            let codes: Vec<&str> = state.anomalies.iter().map(|a| a.code()).collect();
-            cells.push(
-                if codes.is_empty() {
-                    "<none>".into()
-                } else {
-                    codes.join(",")
-                }
-                .into(),
-            );
+            cells.push(anomaly_codes(&state.anomalies).into());
         }
         rows.push(cells);
     }
@@ -447,7 +416,7 @@ async fn set_disabled(ctx: &Ctx, args: SelectArgs, disabled: bool) -> Result<()>
             .metadata
             .labels
             .as_ref()
-            .and_then(|l| l.get("k8ssandra.io/cleaned-up-by"))
+            .and_then(|l| l.get(naming::CLEANED_UP_BY_LABEL))
             .is_some()
         {
             ctx.err.line(format!(
@@ -545,18 +514,14 @@ async fn delete(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
     for name in &args.names {
         api::get::<MedusaBackupSchedule>(ctx, &namespace, name).await?;
     }
-    ctx.confirm(
+    delete_named::<MedusaBackupSchedule>(
+        ctx,
+        &args.names,
         &format!(
             "Delete schedule(s) {} in namespace {namespace}? Backups already taken are kept.",
             args.names.join(", ")
         ),
         args.yes,
-    )?;
-    for name in &args.names {
-        api::delete::<MedusaBackupSchedule>(ctx, &namespace, name).await?;
-        ctx.out.line(format!(
-            "medusabackupschedule.medusa.k8ssandra.io/{name} deleted"
-        ))?;
-    }
-    Ok(())
+    )
+    .await
 }

@@ -2,7 +2,6 @@
 
 use chrono::Duration;
 use k8s_openapi::api::core::v1::Pod;
-use medusa_crds::merge::{MergeInput, merge_storage};
 use medusa_crds::naming::datacenter_labels;
 use medusa_crds::status::{
     Phase, configuration_state, restore_status, schedule_state, task_status,
@@ -152,45 +151,18 @@ pub async fn report(
     dc: &CassandraDatacenter,
 ) -> Result<DatacenterReport> {
     let name = dc.metadata.name.clone().unwrap_or_default();
-    let labels = dc.metadata.labels.clone().unwrap_or_default();
-    let cluster_ref = labels
-        .get("k8ssandra.io/cluster-name")
-        .zip(labels.get("k8ssandra.io/cluster-namespace"));
-    let k8c = match cluster_ref {
-        Some((cluster, cluster_ns)) => api::get_opt::<K8ssandraCluster>(ctx, cluster_ns, cluster)
-            .await
-            .ok()
-            .flatten(),
-        None => None,
-    };
-    let cluster_ns = cluster_ref
-        .map(|(_, n)| n.clone())
-        .unwrap_or_else(|| namespace.to_owned());
-    let medusa = k8c.as_ref().and_then(|k| k.spec.medusa.clone());
-    let configuration = match medusa.as_ref().and_then(|m| m.configuration_name()) {
-        Some(config_name) => api::get_opt::<MedusaConfiguration>(ctx, &cluster_ns, config_name)
-            .await
-            .ok()
-            .flatten(),
-        None => None,
-    };
-    let retention = medusa.as_ref().map(|m| {
-        let cluster_storage = m.storage();
-        let configuration_storage = configuration.as_ref().map(MedusaConfiguration::storage);
-        let effective = merge_storage(MergeInput {
-            cluster_name: k8c
-                .as_ref()
-                .and_then(|k| k.metadata.name.as_deref())
-                .unwrap_or(""),
-            cluster: &cluster_storage,
-            configuration: configuration_storage.as_ref(),
-            cluster_defaulted: true,
-        });
-        Retention {
+    let owner = crate::checks::owner_storage(ctx, dc).await;
+    let retention = owner
+        .as_ref()
+        .and_then(|o| o.effective.as_ref())
+        .map(|effective| Retention {
             max_backup_age: effective.storage.max_backup_age.unwrap_or(0),
             max_backup_count: effective.storage.max_backup_count.unwrap_or(0),
-        }
-    });
+        });
+    let (k8c, configuration) = match owner {
+        Some(owner) => (Some(owner.cluster), owner.configuration),
+        None => (None, None),
+    };
 
     let selector = datacenter_labels(dc)
         .into_iter()

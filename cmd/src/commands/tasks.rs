@@ -2,13 +2,15 @@
 
 use std::collections::BTreeSet;
 
-use medusa_crds::merge::{MergeInput, merge_storage};
 use medusa_crds::naming::purge_sync_task_name;
 use medusa_crds::rules::ResourceKind;
 use medusa_crds::status::task_status;
 use medusa_crds::*;
 
-use super::{fields, follow_tasks, print_list, print_object, submit, timestamped, when};
+use super::{
+    delete_named, fields, follow_tasks, list_headers, list_objects, print_object,
+    print_unless_table, row_start, submit, timestamped, when,
+};
 use crate::api;
 use crate::checks;
 use crate::cli::{
@@ -16,13 +18,9 @@ use crate::cli::{
     WatchArgs,
 };
 use crate::context::Ctx;
-use crate::error::{CliError, Result};
+use crate::error::Result;
 use crate::manifest;
 use crate::output::{self, Column, age, table, took};
-
-/// The labels cass-operator's datacenters carry about their K8ssandraCluster.
-const CLUSTER_NAME_LABEL: &str = "k8ssandra.io/cluster-name";
-const CLUSTER_NAMESPACE_LABEL: &str = "k8ssandra.io/cluster-namespace";
 
 async fn backup_names(ctx: &Ctx, namespace: &str, dc: &str) -> Result<BTreeSet<String>> {
     Ok(api::list::<MedusaBackup>(ctx, namespace, false, None)
@@ -33,14 +31,16 @@ async fn backup_names(ctx: &Ctx, namespace: &str, dc: &str) -> Result<BTreeSet<S
         .collect())
 }
 
-async fn create_task(
+/// Creates a task (checked first, unless a client dry run), or prints it; `true` when it was
+/// created and is to be followed (`--wait`).
+async fn start_task(
     ctx: &Ctx,
     name: &str,
     dc_name: &str,
     operation: Operation,
     create: &crate::cli::CreateArgs,
-    hold: bool,
-) -> Result<Option<MedusaTask>> {
+    wait: bool,
+) -> Result<bool> {
     let namespace = ctx.namespace().to_owned();
     let client_dry_run = create.dry_run() == Some(DryRun::Client);
     let dc = if client_dry_run {
@@ -61,7 +61,13 @@ async fn create_task(
         let view = checks::namespace_view(ctx, &namespace, ResourceKind::MedusaTask).await?;
         checks::run_rules(ctx, &task, &view)?;
     }
-    submit(ctx, task, create, hold).await
+    let created = submit(ctx, task, create, wait).await?.is_some();
+    if created && !wait {
+        ctx.err.line(format!(
+            "follow it with: kubectl medusa task watch {name} -n {namespace}"
+        ))?;
+    }
+    Ok(created && wait)
 }
 
 /// `kubectl medusa sync`.
@@ -76,7 +82,7 @@ pub async fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     } else {
         None
     };
-    let Some(_) = create_task(
+    if !start_task(
         ctx,
         &name,
         &args.dc,
@@ -85,13 +91,7 @@ pub async fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
         args.wait.wait,
     )
     .await?
-    else {
-        return Ok(());
-    };
-    if !args.wait.wait {
-        ctx.err.line(format!(
-            "follow it with: kubectl medusa task watch {name} -n {namespace}"
-        ))?;
+    {
         return Ok(());
     }
     let tracker = follow_tasks(
@@ -146,48 +146,6 @@ pub async fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     Ok(())
 }
 
-/// The retention the operator renders for a datacenter's Medusa: its K8ssandraCluster's
-/// storage merged with its configuration.
-async fn retention(ctx: &Ctx, dc: &CassandraDatacenter) -> Result<Option<(i64, i64, String)>> {
-    let labels = dc.metadata.labels.clone().unwrap_or_default();
-    let (Some(cluster), Some(cluster_ns)) = (
-        labels.get(CLUSTER_NAME_LABEL),
-        labels.get(CLUSTER_NAMESPACE_LABEL),
-    ) else {
-        return Ok(None);
-    };
-    let Some(k8c) = api::get_opt::<K8ssandraCluster>(ctx, cluster_ns, cluster)
-        .await
-        .ok()
-        .flatten()
-    else {
-        return Ok(None);
-    };
-    let Some(medusa) = k8c.spec.medusa.as_ref() else {
-        return Ok(None);
-    };
-    let configuration = match medusa.configuration_name() {
-        Some(name) => api::get_opt::<MedusaConfiguration>(ctx, cluster_ns, name)
-            .await
-            .ok()
-            .flatten(),
-        None => None,
-    };
-    let cluster_storage = medusa.storage();
-    let configuration_storage = configuration.as_ref().map(MedusaConfiguration::storage);
-    let effective = merge_storage(MergeInput {
-        cluster_name: cluster,
-        cluster: &cluster_storage,
-        configuration: configuration_storage.as_ref(),
-        cluster_defaulted: true,
-    });
-    Ok(Some((
-        effective.storage.max_backup_age.unwrap_or(0),
-        effective.storage.max_backup_count.unwrap_or(0),
-        format!("K8ssandraCluster {cluster_ns}/{cluster}"),
-    )))
-}
-
 /// `kubectl medusa purge`.
 pub async fn purge(ctx: &Ctx, args: PurgeArgs) -> Result<()> {
     let namespace = ctx.namespace().to_owned();
@@ -198,7 +156,19 @@ pub async fn purge(ctx: &Ctx, args: PurgeArgs) -> Result<()> {
     let real = args.create.dry_run().is_none();
     if args.create.dry_run() != Some(DryRun::Client) {
         let dc = checks::datacenter(ctx, &namespace, &args.dc).await?;
-        match retention(ctx, &dc).await? {
+        let retention = checks::owner_storage(ctx, &dc).await.and_then(|owner| {
+            let storage = owner.effective?.storage;
+            Some((
+                storage.max_backup_age.unwrap_or(0),
+                storage.max_backup_count.unwrap_or(0),
+                format!(
+                    "K8ssandraCluster {}/{}",
+                    owner.namespace,
+                    owner.cluster.metadata.name.unwrap_or_default()
+                ),
+            ))
+        });
+        match retention {
             Some((0, 0, owner)) => ctx.err.line(format!(
                 "Retention in force ({owner}): maxBackupAge 0 and maxBackupCount 0, i.e. unlimited: the purge deletes no backup, only orphaned files older than the grace period."
             ))?,
@@ -217,7 +187,7 @@ pub async fn purge(ctx: &Ctx, args: PurgeArgs) -> Result<()> {
             )?;
         }
     }
-    let Some(_) = create_task(
+    if !start_task(
         ctx,
         &name,
         &args.dc,
@@ -226,13 +196,7 @@ pub async fn purge(ctx: &Ctx, args: PurgeArgs) -> Result<()> {
         args.wait.wait,
     )
     .await?
-    else {
-        return Ok(());
-    };
-    if !args.wait.wait {
-        ctx.err.line(format!(
-            "follow it with: kubectl medusa task watch {name} -n {namespace}"
-        ))?;
+    {
         return Ok(());
     }
     let quiet = args.create.output.is_some();
@@ -285,52 +249,35 @@ pub async fn run(ctx: &Ctx, command: TaskCommand) -> Result<()> {
 }
 
 async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
-    let mut tasks = api::list::<MedusaTask>(
-        ctx,
-        ctx.namespace(),
-        ctx.all_namespaces(),
-        args.selector.as_deref(),
-    )
-    .await?;
-    if let Some(dc) = &args.dc {
-        tasks.retain(|t| &t.spec.cassandra_datacenter == dc);
-    }
+    let mut tasks =
+        list_objects::<MedusaTask>(ctx, &args, |t| &t.spec.cassandra_datacenter).await?;
     tasks.sort_by_key(|t| std::cmp::Reverse(super::created_at(&t.metadata)));
-    let names: Vec<String> = tasks.iter().map(output::resource_name).collect();
-    if print_list(ctx, &tasks, &names, args.output)? {
+    if print_unless_table(ctx, &tasks, args.output, "tasks")? {
         return Ok(());
     }
-    if tasks.is_empty() {
-        ctx.err
-            .line(format!("No tasks found in namespace {}.", ctx.namespace()))?;
-        return Ok(());
-    }
-    let all = ctx.all_namespaces();
-    let mut headers = Vec::new();
-    if all {
-        headers.push("namespace");
-    }
-    headers.extend([
-        "name",
-        "datacenter",
-        "operation",
-        "status",
-        "pods",
-        "started",
-        "duration",
-    ]);
-    if args.output == ListOutput::Wide {
-        headers.push("reason");
-    }
+    let headers = list_headers(
+        ctx,
+        &[
+            "name",
+            "datacenter",
+            "operation",
+            "status",
+            "pods",
+            "started",
+            "duration",
+        ],
+        &["reason"],
+        args.output,
+    );
     let rows = tasks
         .iter()
         .map(|t| {
             let status = task_status(t, ctx.now);
-            let mut cells: Vec<Column> = Vec::new();
-            if all {
-                cells.push(t.metadata.namespace.clone().unwrap_or_default().into());
-            }
-            cells.push(t.metadata.name.clone().unwrap_or_default().into());
+            let mut cells = row_start(
+                ctx,
+                t.metadata.namespace.as_deref().unwrap_or_default(),
+                t.metadata.name.as_deref().unwrap_or_default(),
+            );
             cells.push(t.spec.cassandra_datacenter.clone().into());
             cells.push(t.spec.operation.to_string().into());
             cells.push(Column::phase(status.phase));
@@ -488,20 +435,14 @@ async fn delete(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
     for name in &args.names {
         api::get::<MedusaTask>(ctx, &namespace, name).await?;
     }
-    ctx.confirm(
+    delete_named::<MedusaTask>(
+        ctx,
+        &args.names,
         &format!(
             "Delete task record(s) {} in namespace {namespace}?",
             args.names.join(", ")
         ),
         args.yes,
-    )?;
-    for name in &args.names {
-        api::delete::<MedusaTask>(ctx, &namespace, name).await?;
-        ctx.out
-            .line(format!("medusatask.medusa.k8ssandra.io/{name} deleted"))?;
-    }
-    if args.names.is_empty() {
-        return Err(CliError::usage("give the tasks to delete"));
-    }
-    Ok(())
+    )
+    .await
 }

@@ -11,7 +11,7 @@ use super::view::storage_location;
 use super::{
     AdmissionInput, AdmissionOperation, Checks, Finding, Mutation, RuleId, decode, name_list,
 };
-use crate::merge::{EffectiveStorage, FieldSource, MergeInput, merge_storage};
+use crate::merge::{EffectiveStorage, FieldSource};
 use crate::naming::ALLOW_STORAGE_CHANGE_ANNOTATION;
 use crate::types::{K8ssandraCluster, MedusaClusterTemplate, MedusaConfiguration, StorageProvider};
 
@@ -100,7 +100,7 @@ pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> R
         }
     };
 
-    let effective = effective_storage(&cluster, configuration.as_deref(), input.defaulted);
+    let effective = cluster.effective_storage(configuration.as_deref(), input.defaulted);
     let configuration_name = medusa.configuration_name();
     merged_storage_rules(&who, &effective, configuration_name, checks);
     credentials_rules(&who, &effective, configuration_name, checks);
@@ -121,26 +121,6 @@ pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> R
         );
     }
     Ok(())
-}
-
-fn effective_storage(
-    cluster: &K8ssandraCluster,
-    configuration: Option<&MedusaConfiguration>,
-    defaulted: bool,
-) -> EffectiveStorage {
-    let cluster_storage = cluster
-        .spec
-        .medusa
-        .as_ref()
-        .map(MedusaClusterTemplate::storage)
-        .unwrap_or_default();
-    let configuration_storage = configuration.map(MedusaConfiguration::storage);
-    merge_storage(MergeInput {
-        cluster_name: cluster.metadata.name.as_deref().unwrap_or(""),
-        cluster: &cluster_storage,
-        configuration: configuration_storage.as_ref(),
-        cluster_defaulted: defaulted,
-    })
 }
 
 /// K1: `ValidateMedusa`, same order and texts; the first failure wins, as in the operator.

@@ -182,6 +182,16 @@ pub struct DatacenterCondition {
 }
 
 impl CassandraDatacenter {
+    /// The K8ssandraCluster that owns this datacenter, from the labels the operator sets:
+    /// (name, namespace).
+    pub fn owner_cluster(&self) -> Option<(&str, &str)> {
+        let labels = self.metadata.labels.as_ref()?;
+        Some((
+            labels.get(crate::naming::CLUSTER_NAME_LABEL)?.as_str(),
+            labels.get(crate::naming::CLUSTER_NAMESPACE_LABEL)?.as_str(),
+        ))
+    }
+
     /// The Cassandra datacenter name: `spec.datacenterName`, else `metadata.name`.
     pub fn datacenter_name(&self) -> &str {
         self.spec
