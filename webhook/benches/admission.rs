@@ -10,6 +10,9 @@
 //! The two servers are measured in alternating rounds and the median round of each is reported,
 //! so that a noisy neighbour on a shared machine does not decide the ratio.
 //!
+//! `MEDUSA_BENCH_ROLE=engine` instead measures the engine alone, in process, per kind of review
+//! (`MEDUSA_BENCH_ONLY=<text>` keeps the kinds whose label contains the text, for profiling).
+//!
 //! Environment: `BENCH_SECONDS` (measured seconds per round, default 5), `BENCH_ROUNDS`
 //! (default 3), `BENCH_CLIENTS` (concurrent connections, default 16), `BENCH_REPORT` (also
 //! write the report to this file).
@@ -276,6 +279,10 @@ struct Run {
     latencies_us: Vec<u32>,
     peak_rss_kib: u64,
     errors: usize,
+    /// CPU seconds the server process used during the measured window.
+    server_cpu: f64,
+    /// CPU seconds the load generator used during the measured window.
+    client_cpu: f64,
 }
 
 impl Run {
@@ -289,6 +296,22 @@ impl Run {
         let index = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
         f64::from(self.latencies_us[index]) / 1000.0
     }
+}
+
+/// CPU seconds (user + system) a process has used so far, from `/proc/<pid>/stat`.
+fn cpu_seconds(pid: u32) -> f64 {
+    let ticks_per_second = 100.0; // USER_HZ, fixed at 100 on Linux
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses and may hold spaces.
+            let rest = &s[s.rfind(')')? + 2..];
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let utime: f64 = fields.get(11)?.parse().ok()?;
+            let stime: f64 = fields.get(12)?.parse().ok()?;
+            Some((utime + stime) / ticks_per_second)
+        })
+        .unwrap_or(0.0)
 }
 
 fn peak_rss_kib(pid: u32) -> u64 {
@@ -318,6 +341,7 @@ fn drive(role: &str, cert: &Path, key: &Path, ca_pem: &str, seconds: u64, client
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
     let port: u16 = line.trim().strip_prefix("PORT ").unwrap().parse().unwrap();
+    let child_pid = child.id();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -358,6 +382,16 @@ fn drive(role: &str, cert: &Path, key: &Path, ca_pem: &str, seconds: u64, client
         let start = Instant::now();
         let measure_from = start + warmup;
         let end = measure_from + Duration::from_secs(seconds);
+        let server_pid = child_pid;
+        let cpu_window = tokio::spawn(async move {
+            tokio::time::sleep_until(measure_from.into()).await;
+            let (server, client) = (cpu_seconds(server_pid), cpu_seconds(std::process::id()));
+            tokio::time::sleep_until(end.into()).await;
+            (
+                cpu_seconds(server_pid) - server,
+                cpu_seconds(std::process::id()) - client,
+            )
+        });
         let mut tasks = Vec::new();
         for c in 0..clients {
             let client = client.clone();
@@ -408,12 +442,15 @@ fn drive(role: &str, cert: &Path, key: &Path, ca_pem: &str, seconds: u64, client
             errors += e;
         }
         latencies.sort_unstable();
+        let (server_cpu, client_cpu) = cpu_window.await.unwrap();
         Run {
             reviews: latencies.len(),
             seconds: seconds as f64,
             latencies_us: latencies,
             peak_rss_kib: 0,
             errors,
+            server_cpu,
+            client_cpu,
         }
     });
     let mut run = run;
@@ -442,7 +479,19 @@ fn engine_cost(iterations: usize) -> (Vec<(String, f64)>, f64) {
         let mut rows = Vec::new();
         let mut weighted = 0.0;
         let mut weights = 0.0;
+        let only = std::env::var("MEDUSA_BENCH_ONLY").ok();
         for (weight, path, body) in workload() {
+            let review: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let label = format!(
+                "{} {} {} ({} bytes)",
+                path,
+                review["request"]["operation"].as_str().unwrap(),
+                review["request"]["kind"]["kind"].as_str().unwrap(),
+                body.len()
+            );
+            if only.as_deref().is_some_and(|only| !label.contains(only)) {
+                continue;
+            }
             let endpoint = if path == "/mutate" {
                 medusa_webhook::engine::Endpoint::Mutate
             } else {
@@ -457,14 +506,6 @@ fn engine_cost(iterations: usize) -> (Vec<(String, f64)>, f64) {
                 );
             }
             let micros = started.elapsed().as_secs_f64() * 1e6 / iterations as f64;
-            let review: serde_json::Value = serde_json::from_slice(&body).unwrap();
-            let label = format!(
-                "{} {} {} ({} bytes)",
-                path,
-                review["request"]["operation"].as_str().unwrap(),
-                review["request"]["kind"]["kind"].as_str().unwrap(),
-                body.len()
-            );
             rows.push((label, micros));
             weighted += micros * f64::from(weight);
             weights += f64::from(weight);
@@ -542,10 +583,13 @@ fn main() {
             seconds,
             clients,
         ));
+        let (w, b) = (&webhook_runs[round - 1], &baseline_runs[round - 1]);
         println!(
-            "round {round}: webhook {:.0}/s, baseline {:.0}/s",
-            webhook_runs[round - 1].per_second(),
-            baseline_runs[round - 1].per_second()
+            "round {round}: webhook {:.0}/s (server {:.1} µs CPU/review), baseline {:.0}/s (server {:.1} µs CPU/review)",
+            w.per_second(),
+            w.server_cpu * 1e6 / w.reviews.max(1) as f64,
+            b.per_second(),
+            b.server_cpu * 1e6 / b.reviews.max(1) as f64,
         );
     }
     let median = |mut runs: Vec<Run>| -> Run {
@@ -560,18 +604,20 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
 
     let mut report = String::new();
-    report.push_str("| server | reviews/s | p50 ms | p99 ms | p99.9 ms | peak RSS MiB | errors |\n|---|---|---|---|---|---|---|\n");
+    report.push_str("| server | reviews/s | p50 ms | p99 ms | p99.9 ms | peak RSS MiB | server CPU µs/review | load CPU µs/review | errors |\n|---|---|---|---|---|---|---|---|---|\n");
     for (name, run) in [
         ("medusa-webhook", &webhook),
         ("baseline (fixed allowed review)", &baseline),
     ] {
         report.push_str(&format!(
-            "| {name} | {:.0} | {:.3} | {:.3} | {:.3} | {:.1} | {} |\n",
+            "| {name} | {:.0} | {:.3} | {:.3} | {:.3} | {:.1} | {:.1} | {:.1} | {} |\n",
             run.per_second(),
             run.percentile(0.50),
             run.percentile(0.99),
             run.percentile(0.999),
             run.peak_rss_kib as f64 / 1024.0,
+            run.server_cpu * 1e6 / run.reviews.max(1) as f64,
+            run.client_cpu * 1e6 / run.reviews.max(1) as f64,
             run.errors
         ));
     }

@@ -146,7 +146,8 @@ impl Engine {
 
     async fn evaluate(&self, endpoint: Endpoint, input: &AdmissionInput<'_>) -> Outcome {
         let mut answers: HashMap<LiveKey, LiveAnswer> = HashMap::new();
-        let deadline = Instant::now() + self.policy.lookups.budget();
+        // The budget runs from the first miss: most reviews never need it.
+        let mut deadline = None;
         let mut rounds = 0;
         loop {
             let view = RequestView::new(&self.caches, &answers, self.live.is_some());
@@ -169,6 +170,8 @@ impl Engine {
                 return outcome;
             };
             rounds += 1;
+            let deadline =
+                *deadline.get_or_insert_with(|| Instant::now() + self.policy.lookups.budget());
             let remaining = deadline.saturating_duration_since(Instant::now());
             let resolved = if remaining.is_zero() {
                 misses
@@ -246,7 +249,7 @@ fn respond(uid: &str, outcome: Outcome) -> (AdmissionResponse, &'static str, Vec
         Outcome::Mutated(mutation) => {
             let fired = mutation.fired.iter().map(|r| (*r, 2)).collect();
             match AdmissionResponse::allow(uid)
-                .with_warnings(mutation.warnings.clone())
+                .with_warnings(mutation.warnings)
                 .with_patch(&mutation.patch)
             {
                 Ok(response) if mutation.patch.is_empty() => (response, "allowed", fired),

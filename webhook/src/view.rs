@@ -66,35 +66,39 @@ impl<'a> RequestView<'a> {
         misses
     }
 
-    fn miss(&self, key: LiveKey) {
+    /// Records a miss; the key is built only when live lookups can follow.
+    fn miss(&self, key: impl FnOnce() -> LiveKey) {
         if self.record_misses {
-            self.misses.borrow_mut().push(key);
+            self.misses.borrow_mut().push(key());
         }
+    }
+
+    /// The live answer for a key, if any. Most reviews have none: the key is then never built.
+    fn answer(&self, key: impl FnOnce() -> LiveKey) -> Option<&'a LiveAnswer> {
+        if self.answers.is_empty() {
+            return None;
+        }
+        self.answers.get(&key())
     }
 
     fn single<K>(
         &self,
         cache: &Cache<K>,
-        key: LiveKey,
+        (namespace, name): (&str, &str),
+        key: fn(String, String) -> LiveKey,
         pick: impl FnOnce(&LiveAnswer) -> Option<Arc<K>>,
     ) -> Lookup<Arc<K>>
     where
         K: kube::Resource + Clone + 'static,
         K::DynamicType: Eq + std::hash::Hash + Clone + Default,
     {
-        if let Some(answer) = self.answers.get(&key) {
+        let key = || key(namespace.to_owned(), name.to_owned());
+        if let Some(answer) = self.answer(key) {
             return answer.lookup(pick);
         }
         if let Some(reason) = cache.disabled_reason() {
             return Lookup::Unavailable(reason);
         }
-        let (namespace, name) = match &key {
-            LiveKey::Configuration(ns, n)
-            | LiveKey::Datacenter(ns, n)
-            | LiveKey::Backup(ns, n)
-            | LiveKey::Schedule(ns, n)
-            | LiveKey::Secret(ns, n) => (ns.as_str(), n.as_str()),
-        };
         match cache.get(namespace, name) {
             Some(found) => Lookup::Found(found),
             None => {
@@ -109,7 +113,8 @@ impl ClusterView for RequestView<'_> {
     fn configuration(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaConfiguration>> {
         self.single(
             &self.caches.configurations,
-            LiveKey::Configuration(namespace.into(), name.into()),
+            (namespace, name),
+            LiveKey::Configuration,
             |a| match a {
                 LiveAnswer::Configuration(c) => Some(c.clone()),
                 _ => None,
@@ -134,7 +139,8 @@ impl ClusterView for RequestView<'_> {
     fn datacenter(&self, namespace: &str, name: &str) -> Lookup<Arc<CassandraDatacenter>> {
         self.single(
             &self.caches.datacenters,
-            LiveKey::Datacenter(namespace.into(), name.into()),
+            (namespace, name),
+            LiveKey::Datacenter,
             |a| match a {
                 LiveAnswer::Datacenter(d) => Some(d.clone()),
                 _ => None,
@@ -149,7 +155,8 @@ impl ClusterView for RequestView<'_> {
     fn backup(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackup>> {
         self.single(
             &self.caches.backups,
-            LiveKey::Backup(namespace.into(), name.into()),
+            (namespace, name),
+            LiveKey::Backup,
             |a| match a {
                 LiveAnswer::Backup(b) => Some(b.clone()),
                 _ => None,
@@ -183,7 +190,8 @@ impl ClusterView for RequestView<'_> {
     fn schedule(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackupSchedule>> {
         self.single(
             &self.caches.schedules,
-            LiveKey::Schedule(namespace.into(), name.into()),
+            (namespace, name),
+            LiveKey::Schedule,
             |a| match a {
                 LiveAnswer::Schedule(s) => Some(s.clone()),
                 _ => None,
@@ -192,8 +200,8 @@ impl ClusterView for RequestView<'_> {
     }
 
     fn secret(&self, namespace: &str, name: &str) -> Lookup<SecretFacts> {
-        let key = LiveKey::Secret(namespace.into(), name.into());
-        if let Some(answer) = self.answers.get(&key) {
+        let key = || LiveKey::Secret(namespace.to_owned(), name.to_owned());
+        if let Some(answer) = self.answer(key) {
             return answer.lookup(|a| match a {
                 LiveAnswer::Secret(facts) => Some(*facts),
                 _ => None,

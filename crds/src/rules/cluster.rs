@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::view::storage_location;
 use super::{
-    AdmissionInput, AdmissionOperation, Checks, Finding, Mutation, RuleId, decode, name_list,
+    AdmissionInput, AdmissionOperation, Checks, Finding, Mutation, RuleId, Who, decode, name_list,
 };
 use crate::merge::{EffectiveStorage, FieldSource};
 use crate::naming::ALLOW_STORAGE_CHANGE_ANNOTATION;
@@ -52,9 +52,9 @@ pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> R
         return Ok(());
     };
     let medusa: MedusaClusterTemplate = decode(input, Some(medusa_json), "spec.medusa")?;
-    let who = input.describe();
+    let who = input.who();
     if checks.enabled(RuleId::K1) {
-        operator_rules(&who, &medusa, checks);
+        operator_rules(who, &medusa, checks);
     }
     if input.operation == AdmissionOperation::Update {
         let old = decode::<MedusaSection>(input, input.old_object, "old object")?;
@@ -102,17 +102,17 @@ pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> R
 
     let effective = cluster.effective_storage(configuration.as_deref(), input.defaulted);
     let configuration_name = medusa.configuration_name();
-    merged_storage_rules(&who, &effective, configuration_name, checks);
-    credentials_rules(&who, &effective, configuration_name, checks);
-    secret_rules(&who, &cluster, input.namespace, &effective, checks);
-    prefix_rules(&who, &effective, checks);
-    shared_location_rules(&who, &cluster, configuration.as_deref(), input, checks);
+    merged_storage_rules(who, &effective, configuration_name, checks);
+    credentials_rules(who, &effective, configuration_name, checks);
+    secret_rules(who, &cluster, input.namespace, &effective, checks);
+    prefix_rules(who, &effective, checks);
+    shared_location_rules(who, &cluster, configuration.as_deref(), input, checks);
     for trap in &effective.traps {
         checks.warn(RuleId::K9, format!("{who}: {trap}"));
     }
     if let Some(old) = old.as_ref() {
         storage_move_rules(
-            &who,
+            who,
             old,
             &cluster,
             configuration.as_deref(),
@@ -124,7 +124,7 @@ pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> R
 }
 
 /// K1: `ValidateMedusa`, same order and texts; the first failure wins, as in the operator.
-fn operator_rules(who: &str, medusa: &MedusaClusterTemplate, checks: &mut Checks<'_>) {
+fn operator_rules(who: Who<'_>, medusa: &MedusaClusterTemplate, checks: &mut Checks<'_>) {
     let storage = medusa.storage();
     let failure = if let Some(reference) = medusa
         .medusa_configuration_ref
@@ -179,7 +179,7 @@ fn where_to_set(field: &str, configuration: Option<&str>) -> String {
 
 /// K3: the merged storage is usable.
 fn merged_storage_rules(
-    who: &str,
+    who: Who<'_>,
     effective: &EffectiveStorage,
     configuration: Option<&str>,
     checks: &mut Checks<'_>,
@@ -242,7 +242,7 @@ fn merged_storage_rules(
 
 /// K4: the merged credentials agree, with the operator's texts.
 fn credentials_rules(
-    who: &str,
+    who: Who<'_>,
     effective: &EffectiveStorage,
     configuration: Option<&str>,
     checks: &mut Checks<'_>,
@@ -278,7 +278,7 @@ fn credentials_rules(
 /// K5: the storage Secret exists, with a `credentials` key, in every datacenter namespace
 /// this API server serves.
 fn secret_rules(
-    who: &str,
+    who: Who<'_>,
     cluster: &K8ssandraCluster,
     cluster_namespace: &str,
     effective: &EffectiveStorage,
@@ -367,7 +367,7 @@ pub fn prefix_problem(prefix: &str) -> Option<String> {
 }
 
 /// K6: the prefix is a safe folder name.
-fn prefix_rules(who: &str, effective: &EffectiveStorage, checks: &mut Checks<'_>) {
+fn prefix_rules(who: Who<'_>, effective: &EffectiveStorage, checks: &mut Checks<'_>) {
     if let Some(prefix) = effective.storage.prefix()
         && let Some(problem) = prefix_problem(prefix)
     {
@@ -382,7 +382,7 @@ fn prefix_rules(who: &str, effective: &EffectiveStorage, checks: &mut Checks<'_>
 
 /// K7: no other cluster uses the same location.
 fn shared_location_rules(
-    who: &str,
+    who: Who<'_>,
     cluster: &K8ssandraCluster,
     configuration: Option<&MedusaConfiguration>,
     input: &AdmissionInput<'_>,
@@ -421,7 +421,7 @@ fn shared_location_rules(
 
 /// K8: no move of the backup location while backups exist.
 fn storage_move_rules(
-    who: &str,
+    who: Who<'_>,
     old: &K8ssandraCluster,
     new: &K8ssandraCluster,
     configuration: Option<&MedusaConfiguration>,

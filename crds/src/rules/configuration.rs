@@ -1,18 +1,18 @@
 //! MedusaConfiguration rules C1 to C3.
 
-use super::{AdmissionInput, AdmissionOperation, Checks, Finding, RuleId, decode, name_list};
+use super::{AdmissionInput, AdmissionOperation, Checks, Finding, RuleId, Who, decode, name_list};
 use crate::types::{K8ssandraCluster, MedusaConfiguration, StorageProvider};
 
 pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> Result<(), Finding> {
-    let who = input.describe();
+    let who = input.who();
     match input.operation {
         AdmissionOperation::Create | AdmissionOperation::Update => {
             let configuration: MedusaConfiguration = decode(input, input.object, "object")?;
-            storage_rules(&who, &configuration, input.namespace, checks);
+            storage_rules(who, &configuration, input.namespace, checks);
             Ok(())
         }
         AdmissionOperation::Delete => {
-            references(&who, input, checks);
+            references(who, input, checks);
             Ok(())
         }
         AdmissionOperation::Connect => Ok(()),
@@ -21,7 +21,7 @@ pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> R
 
 /// C1 and C2.
 fn storage_rules(
-    who: &str,
+    who: Who<'_>,
     configuration: &MedusaConfiguration,
     namespace: &str,
     checks: &mut Checks<'_>,
@@ -87,7 +87,7 @@ fn storage_rules(
 }
 
 /// C3: no deletion while K8ssandraClusters reference the configuration.
-fn references(who: &str, input: &AdmissionInput<'_>, checks: &mut Checks<'_>) {
+fn references(who: Who<'_>, input: &AdmissionInput<'_>, checks: &mut Checks<'_>) {
     if !checks.enabled(RuleId::C3) {
         return;
     }

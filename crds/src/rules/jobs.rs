@@ -1,21 +1,82 @@
 //! MedusaBackupJob (J1, J2, JM), MedusaRestoreJob (R1, R2) and MedusaTask (T1, TM) rules.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use json_patch::jsonptr::PointerBuf;
 use json_patch::{AddOperation, PatchOperation};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
     AdmissionInput, AdmissionOperation, Checks, ClusterView, Finding, Lookup, Mutation, RuleId,
-    decode, name_list,
+    Who, decode, name_list,
 };
 use crate::naming::{SCHEDULE_LABEL, datacenter_labels, parse_scheduled_job_name};
 use crate::restore::{RestoreCheck, restore_preflight};
 use crate::types::cassdc::MEDUSA_CONTAINER;
-use crate::types::{CassandraDatacenter, MedusaBackupJob, MedusaRestoreJob, MedusaTask, Operation};
+use crate::types::{CassandraDatacenter, Operation};
+
+// === What the rules read ===
+//
+// The rules decode only the fields they check, with the model's own field types, so an object
+// is unreadable for the same reasons as before, while its metadata (managedFields alone can be
+// most of a request) and status are skipped rather than built.
+
+/// The `spec` of an object, and nothing else.
+#[derive(Deserialize)]
+struct SpecOf<S> {
+    spec: S,
+}
+
+/// The name, labels and `spec` of an object, for the label mutations.
+#[derive(Deserialize)]
+struct Labeled<'a, S> {
+    #[serde(default, borrow)]
+    metadata: LabelsOnly<'a>,
+    spec: S,
+}
+
+#[derive(Default, Deserialize)]
+struct LabelsOnly<'a> {
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+}
+
+/// A MedusaBackupJob's or MedusaTask's datacenter.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DatacenterSpec<'a> {
+    #[serde(borrow)]
+    cassandra_datacenter: Cow<'a, str>,
+}
+
+/// What T1 reads of a MedusaTask.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskSpec<'a> {
+    operation: Operation,
+    #[serde(borrow)]
+    cassandra_datacenter: Cow<'a, str>,
+    #[serde(default, borrow)]
+    backup_name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    restore_key: Option<Cow<'a, str>>,
+}
+
+/// What R1 reads of a MedusaRestoreJob.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RestoreSpec<'a> {
+    #[serde(borrow)]
+    backup: Cow<'a, str>,
+    #[serde(borrow)]
+    cassandra_datacenter: Cow<'a, str>,
+}
 
 /// Go's `IsZero` on an optional time: the operator's "not finished".
 fn unfinished(t: Option<&Time>) -> bool {
@@ -25,7 +86,7 @@ fn unfinished(t: Option<&Time>) -> bool {
 /// Requires the datacenter, listing the ones that exist when it does not.
 fn require_datacenter(
     rule: RuleId,
-    who: &str,
+    who: Who<'_>,
     namespace: &str,
     dc: &str,
     checks: &mut Checks<'_>,
@@ -119,10 +180,10 @@ pub(super) fn validate_backup_job(
             Ok(())
         }
         AdmissionOperation::Create if checks.enabled(RuleId::J1) => {
-            let job: MedusaBackupJob = decode(input, input.object, "object")?;
-            let who = input.describe();
-            let dc_name = job.spec.cassandra_datacenter.as_str();
-            let dc = require_datacenter(RuleId::J1, &who, input.namespace, dc_name, checks);
+            let job: SpecOf<DatacenterSpec> = decode(input, input.object, "object")?;
+            let who = input.who();
+            let dc_name = job.spec.cassandra_datacenter.as_ref();
+            let dc = require_datacenter(RuleId::J1, who, input.namespace, dc_name, checks);
             if !input.name.is_empty() {
                 let lookup = checks.view.backup_if_known(input.namespace, input.name);
                 forbid_existing(
@@ -206,11 +267,11 @@ pub(super) fn validate_restore_job(
             Ok(())
         }
         AdmissionOperation::Create if checks.enabled(RuleId::R1) => {
-            let job: MedusaRestoreJob = decode(input, input.object, "object")?;
-            let who = input.describe();
+            let job: SpecOf<RestoreSpec> = decode(input, input.object, "object")?;
+            let who = input.who();
             let ns = input.namespace;
-            let dc_name = job.spec.cassandra_datacenter.as_str();
-            let backup_name = job.spec.backup.as_str();
+            let dc_name = job.spec.cassandra_datacenter.as_ref();
+            let backup_name = job.spec.backup.as_ref();
             let lookup = checks.view.backup(ns, backup_name);
             let backup = checks.require(
                 RuleId::R1,
@@ -220,7 +281,7 @@ pub(super) fn validate_restore_job(
                     "{who}: MedusaBackup {backup_name:?} not found in namespace {ns}: the operator would retry forever and leave the status empty; list the backups (kubectl medusa backup list), or import those of another cluster with a sync (kubectl medusa sync --dc {dc_name})"
                 ),
             );
-            let dc = require_datacenter(RuleId::R1, &who, ns, dc_name, checks);
+            let dc = require_datacenter(RuleId::R1, who, ns, dc_name, checks);
             if let (Some(backup), Some(dc)) = (backup, dc) {
                 let preflight = restore_preflight(&backup, &dc);
                 if let Some(failure) = preflight.first_failure() {
@@ -278,11 +339,11 @@ pub(super) fn validate_task(
     if input.operation != AdmissionOperation::Create || !checks.enabled(RuleId::T1) {
         return Ok(());
     }
-    let task: MedusaTask = decode(input, input.object, "object")?;
-    let who = input.describe();
+    let task: SpecOf<TaskSpec> = decode(input, input.object, "object")?;
+    let who = input.who();
     let ns = input.namespace;
-    let dc_name = task.spec.cassandra_datacenter.as_str();
-    require_datacenter(RuleId::T1, &who, ns, dc_name, checks);
+    let dc_name = task.spec.cassandra_datacenter.as_ref();
+    require_datacenter(RuleId::T1, who, ns, dc_name, checks);
     if task.spec.operation == Operation::PrepareRestore {
         match task.spec.backup_name.as_deref().filter(|b| !b.is_empty()) {
             None => checks.deny(
@@ -336,7 +397,7 @@ pub(super) fn validate_task(
 
 /// The labels a job or task should carry: the datacenter's, and its schedule's.
 fn wanted_labels(
-    meta: &ObjectMeta,
+    name: Option<&str>,
     namespace: &str,
     dc: &str,
     view: &dyn ClusterView,
@@ -345,7 +406,7 @@ fn wanted_labels(
     if let Lookup::Found(dc) = view.datacenter(namespace, dc) {
         wanted.extend(datacenter_labels(&dc));
     }
-    if let Some((schedule, _)) = meta.name.as_deref().and_then(parse_scheduled_job_name)
+    if let Some((schedule, _)) = name.and_then(parse_scheduled_job_name)
         && let Lookup::Found(_) = view.schedule(namespace, schedule)
     {
         wanted.insert(SCHEDULE_LABEL.to_owned(), schedule.to_owned());
@@ -358,25 +419,22 @@ pub(super) fn mutate_labels(
     view: &dyn ClusterView,
     rule: RuleId,
 ) -> Result<Mutation, Finding> {
-    let (meta, dc) = match input.kind {
-        super::ResourceKind::MedusaBackupJob => {
-            let job: MedusaBackupJob = decode(input, input.object, "object")?;
-            (job.metadata, job.spec.cassandra_datacenter)
-        }
-        _ => {
-            let task: MedusaTask = decode(input, input.object, "object")?;
-            (task.metadata, task.spec.cassandra_datacenter)
-        }
-    };
-    let existing = meta.labels.clone().unwrap_or_default();
-    let missing: BTreeMap<String, String> = wanted_labels(&meta, input.namespace, &dc, view)
-        .into_iter()
-        .filter(|(k, _)| !existing.contains_key(k))
-        .collect();
+    // A MedusaBackupJob and a MedusaTask both name their datacenter in spec.cassandraDatacenter.
+    let object: Labeled<DatacenterSpec> = decode(input, input.object, "object")?;
+    let labels = object.metadata.labels.as_ref();
+    let missing: BTreeMap<String, String> = wanted_labels(
+        object.metadata.name.as_deref(),
+        input.namespace,
+        &object.spec.cassandra_datacenter,
+        view,
+    )
+    .into_iter()
+    .filter(|(k, _)| labels.is_none_or(|labels| !labels.contains_key(k)))
+    .collect();
     if missing.is_empty() {
         return Ok(Mutation::default());
     }
-    let patch = if meta.labels.is_none() {
+    let patch = if labels.is_none() {
         vec![PatchOperation::Add(AddOperation {
             path: PointerBuf::from_tokens(["metadata", "labels"]),
             value: serde_json::to_value(&missing).unwrap_or(Value::Null),

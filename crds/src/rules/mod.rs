@@ -148,29 +148,57 @@ pub struct AdmissionInput<'a> {
     pub defaulted: bool,
 }
 
-impl AdmissionInput<'_> {
+impl<'a> AdmissionInput<'a> {
     /// `Kind namespace/name`, for messages.
     pub fn describe(&self) -> String {
-        let name = if self.name.is_empty() {
-            #[derive(serde::Deserialize)]
-            struct Meta {
-                #[serde(default, rename = "generateName")]
-                generate_name: Option<String>,
-            }
-            #[derive(serde::Deserialize)]
-            struct Object {
-                #[serde(default)]
-                metadata: Option<Meta>,
-            }
-            self.object
-                .and_then(|o| serde_json::from_str::<Object>(o.get()).ok())
-                .and_then(|o| o.metadata?.generate_name)
-                .map(|g| format!("{g}*"))
-                .unwrap_or_else(|| "(unnamed)".into())
-        } else {
-            self.name.to_owned()
-        };
-        format!("{} {}/{}", self.kind, self.namespace, name)
+        self.who().to_string()
+    }
+
+    /// `Kind namespace/name`, written only when a message is: most requests produce none.
+    pub fn who(&self) -> Who<'a> {
+        Who {
+            kind: self.kind,
+            namespace: self.namespace,
+            name: self.name,
+            object: self.object,
+        }
+    }
+}
+
+/// The object of a request, as messages name it: `Kind namespace/name`, or
+/// `Kind namespace/generateName*` before the API server has named it.
+#[derive(Clone, Copy, Debug)]
+pub struct Who<'a> {
+    kind: ResourceKind,
+    namespace: &'a str,
+    name: &'a str,
+    object: Option<&'a RawValue>,
+}
+
+impl fmt::Display for Who<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}/", self.kind, self.namespace)?;
+        if !self.name.is_empty() {
+            return f.write_str(self.name);
+        }
+        #[derive(serde::Deserialize)]
+        struct Meta {
+            #[serde(default, rename = "generateName")]
+            generate_name: Option<String>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Object {
+            #[serde(default)]
+            metadata: Option<Meta>,
+        }
+        match self
+            .object
+            .and_then(|o| serde_json::from_str::<Object>(o.get()).ok())
+            .and_then(|o| o.metadata?.generate_name)
+        {
+            Some(prefix) => write!(f, "{prefix}*"),
+            None => f.write_str("(unnamed)"),
+        }
     }
 }
 

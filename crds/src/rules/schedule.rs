@@ -15,7 +15,7 @@ pub(super) fn validate_schedule(
         return Ok(());
     }
     let schedule: MedusaBackupSchedule = decode(input, input.object, "object")?;
-    let who = input.describe();
+    let who = input.who();
     if let Err(error) = CronSchedule::parse(&schedule.spec.cron_schedule) {
         checks.deny(
             RuleId::S1,
