@@ -7,7 +7,7 @@ use json_patch::jsonptr::PointerBuf;
 use json_patch::{AddOperation, PatchOperation};
 use serde_json::json;
 
-use super::view::storage_location;
+use super::view::{StorageLocation, storage_location};
 use super::{
     AdmissionInput, AdmissionOperation, Checks, Finding, Mutation, RuleId, Who, decode, name_list,
 };
@@ -106,7 +106,8 @@ pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> R
     credentials_rules(who, &effective, configuration_name, checks);
     secret_rules(who, &cluster, input.namespace, &effective, checks);
     prefix_rules(who, &effective, checks);
-    shared_location_rules(who, &cluster, configuration.as_deref(), input, checks);
+    let location = StorageLocation::of(&effective);
+    shared_location_rules(who, &location, input, checks);
     for trap in &effective.traps {
         checks.warn(RuleId::K9, format!("{who}: {trap}"));
     }
@@ -115,7 +116,7 @@ pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> R
             who,
             old,
             &cluster,
-            configuration.as_deref(),
+            (configuration.as_deref(), &location),
             input.namespace,
             checks,
         );
@@ -383,21 +384,17 @@ fn prefix_rules(who: Who<'_>, effective: &EffectiveStorage, checks: &mut Checks<
 /// K7: no other cluster uses the same location.
 fn shared_location_rules(
     who: Who<'_>,
-    cluster: &K8ssandraCluster,
-    configuration: Option<&MedusaConfiguration>,
+    location: &StorageLocation,
     input: &AdmissionInput<'_>,
     checks: &mut Checks<'_>,
 ) {
     if !checks.enabled(RuleId::K7) {
         return;
     }
-    let Some(location) = storage_location(cluster, configuration) else {
-        return;
-    };
     if location.bucket.is_empty() || location.provider.is_empty() {
         return;
     }
-    let lookup = checks.view.clusters_at(&location);
+    let lookup = checks.view.clusters_at(location);
     let Some(owners) = checks.list(RuleId::K7, lookup, || {
         "which other K8ssandraClusters use the same bucket and prefix".to_owned()
     }) else {
@@ -424,7 +421,7 @@ fn storage_move_rules(
     who: Who<'_>,
     old: &K8ssandraCluster,
     new: &K8ssandraCluster,
-    configuration: Option<&MedusaConfiguration>,
+    (configuration, after): (Option<&MedusaConfiguration>, &StorageLocation),
     cluster_namespace: &str,
     checks: &mut Checks<'_>,
 ) {
@@ -440,10 +437,7 @@ fn storage_move_rules(
     if allowed {
         return;
     }
-    let (Some(before), Some(after)) = (
-        storage_location(old, configuration),
-        storage_location(new, configuration),
-    ) else {
+    let Some(before) = storage_location(old, configuration) else {
         return;
     };
     if (&before.bucket, &before.host, &before.prefix) == (&after.bucket, &after.host, &after.prefix)

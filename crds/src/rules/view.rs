@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::merge::{MergeInput, merge_storage};
+use crate::merge::{EffectiveStorage, MergeInput, merge_storage};
 use crate::types::{
     CassandraDatacenter, K8ssandraCluster, MedusaBackup, MedusaBackupJob, MedusaBackupSchedule,
     MedusaConfiguration, MedusaRestoreJob, MedusaTask,
@@ -99,21 +99,29 @@ pub fn storage_location(
         configuration: configuration_storage.as_ref(),
         cluster_defaulted: true,
     });
-    Some(StorageLocation {
-        provider: effective
-            .storage
-            .storage_provider
-            .as_ref()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_default(),
-        host: effective
-            .storage
-            .host()
-            .map(|h| h.trim_end_matches('/').to_lowercase())
-            .unwrap_or_default(),
-        bucket: effective.storage.bucket().unwrap_or("").to_owned(),
-        prefix: effective.prefix,
-    })
+    Some(StorageLocation::of(&effective))
+}
+
+impl StorageLocation {
+    /// The location of merged storage. Schema defaults never touch the provider, host, bucket
+    /// or prefix, so a manifest's merged storage has the same location as the stored object's.
+    pub fn of(effective: &EffectiveStorage) -> Self {
+        Self {
+            provider: effective
+                .storage
+                .storage_provider
+                .as_ref()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default(),
+            host: effective
+                .storage
+                .host()
+                .map(|h| h.trim_end_matches('/').to_lowercase())
+                .unwrap_or_default(),
+            bucket: effective.storage.bucket().unwrap_or("").to_owned(),
+            prefix: effective.prefix.clone(),
+        }
+    }
 }
 
 /// A K8ssandraCluster's namespace and name.
