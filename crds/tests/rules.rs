@@ -214,8 +214,8 @@ impl ClusterView for FailingLookups {
     fn tasks(&self, namespace: &str) -> Lookup<Vec<Arc<MedusaTask>>> {
         self.0.tasks(namespace)
     }
-    fn schedule(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackupSchedule>> {
-        self.0.schedule(namespace, name)
+    fn schedule_if_known(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackupSchedule>> {
+        self.0.schedule_if_known(namespace, name)
     }
     fn secret(&self, namespace: &str, name: &str) -> Lookup<SecretFacts> {
         self.0.secret(namespace, name)

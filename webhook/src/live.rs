@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, Client, Resource};
 use medusa_crds::rules::{Lookup, SecretFacts};
-use medusa_crds::{CassandraDatacenter, MedusaBackup, MedusaBackupSchedule, MedusaConfiguration};
+use medusa_crds::{CassandraDatacenter, MedusaBackup, MedusaConfiguration};
 use serde::de::DeserializeOwned;
 
 /// The key under which Medusa reads the storage credentials.
@@ -24,8 +24,6 @@ pub enum LiveKey {
     Datacenter(String, String),
     /// A MedusaBackup.
     Backup(String, String),
-    /// A MedusaBackupSchedule.
-    Schedule(String, String),
     /// A Secret: its existence and whether it has a `credentials` key.
     Secret(String, String),
 }
@@ -37,7 +35,6 @@ impl LiveKey {
             Self::Configuration(..) => "MedusaConfiguration",
             Self::Datacenter(..) => "CassandraDatacenter",
             Self::Backup(..) => "MedusaBackup",
-            Self::Schedule(..) => "MedusaBackupSchedule",
             Self::Secret(..) => "Secret",
         }
     }
@@ -52,8 +49,6 @@ pub enum LiveAnswer {
     Datacenter(Arc<CassandraDatacenter>),
     /// A MedusaBackup.
     Backup(Arc<MedusaBackup>),
-    /// A MedusaBackupSchedule.
-    Schedule(Arc<MedusaBackupSchedule>),
     /// What we may know of a Secret.
     Secret(SecretFacts),
     /// Not found.
@@ -162,9 +157,6 @@ impl Live {
             LiveKey::Backup(ns, name) => get::<MedusaBackup>(client, ns, name)
                 .await
                 .map(|o| o.map(|o| LiveAnswer::Backup(Arc::new(o)))),
-            LiveKey::Schedule(ns, name) => get::<MedusaBackupSchedule>(client, ns, name)
-                .await
-                .map(|o| o.map(|o| LiveAnswer::Schedule(Arc::new(o)))),
             LiveKey::Secret(ns, name) => get::<Secret>(client, ns, name).await.map(|secret| {
                 secret.map(|secret| {
                     // Only the presence of the key is kept; the data is dropped here.

@@ -187,16 +187,11 @@ impl ClusterView for RequestView<'_> {
         list(&self.caches.tasks, namespace)
     }
 
-    fn schedule(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackupSchedule>> {
-        self.single(
-            &self.caches.schedules,
-            (namespace, name),
-            LiveKey::Schedule,
-            |a| match a {
-                LiveAnswer::Schedule(s) => Some(s.clone()),
-                _ => None,
-            },
-        )
+    fn schedule_if_known(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackupSchedule>> {
+        if let Some(reason) = self.caches.schedules.disabled_reason() {
+            return Lookup::Unavailable(reason);
+        }
+        self.caches.schedules.get(namespace, name).into()
     }
 
     fn secret(&self, namespace: &str, name: &str) -> Lookup<SecretFacts> {

@@ -632,6 +632,40 @@ async fn a_cache_miss_is_confirmed_by_one_live_get() {
 }
 
 #[tokio::test]
+async fn labelling_a_job_named_like_a_scheduled_one_costs_no_live_lookup() {
+    // `dc1-20240501100000` reads as schedule `dc1` and a time: the schedule is looked up in the
+    // cache only, so the plugin's default job names never cost an API round trip.
+    let (mock, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let client = kube::Client::new(mock, "default");
+    let scenario = tokio::spawn(api_scenario(handle, Vec::new()));
+    let (server, _writers) = start(
+        Options {
+            live: Some(client),
+            ..Options::default()
+        },
+        world,
+    )
+    .await;
+    let https_client = https(&server.bundle.ca_pem, false);
+    let body = review(
+        "uid-m",
+        "CREATE",
+        Some(&MedusaBackupJob::test("dc1-20240501100000")),
+        None,
+    );
+    let (_, _, bytes) = post(
+        &https_client,
+        &server.url("/mutate"),
+        serde_json::to_vec(&body).unwrap(),
+    )
+    .await;
+    let response = response_of(&bytes);
+    assert_eq!(response["allowed"], true, "{response}");
+    assert_eq!(response["patchType"], "JSONPatch", "{response}");
+    scenario.await.unwrap();
+}
+
+#[tokio::test]
 async fn a_live_miss_confirms_the_denial() {
     let (mock, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let client = kube::Client::new(mock, "default");

@@ -407,7 +407,7 @@ fn wanted_labels(
         wanted.extend(datacenter_labels(&dc));
     }
     if let Some((schedule, _)) = name.and_then(parse_scheduled_job_name)
-        && let Lookup::Found(_) = view.schedule(namespace, schedule)
+        && let Lookup::Found(_) = view.schedule_if_known(namespace, schedule)
     {
         wanted.insert(SCHEDULE_LABEL.to_owned(), schedule.to_owned());
     }

@@ -166,8 +166,10 @@ pub trait ClusterView {
     fn restore_jobs(&self, namespace: &str) -> Lookup<Vec<Arc<MedusaRestoreJob>>>;
     /// The MedusaTasks of a namespace.
     fn tasks(&self, namespace: &str) -> Lookup<Vec<Arc<MedusaTask>>>;
-    /// A MedusaBackupSchedule.
-    fn schedule(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackupSchedule>>;
+    /// A MedusaBackupSchedule, from what the view holds: a schedule exists long before the jobs
+    /// it starts, so a miss is never worth a live lookup (every job named `<dc>-<timestamp>`
+    /// would otherwise cost one).
+    fn schedule_if_known(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackupSchedule>>;
     /// A Secret's facts.
     fn secret(&self, namespace: &str, name: &str) -> Lookup<SecretFacts>;
 }
@@ -311,7 +313,7 @@ impl ClusterView for MemoryView {
         all_in!(self.tasks, namespace)
     }
 
-    fn schedule(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackupSchedule>> {
+    fn schedule_if_known(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackupSchedule>> {
         find_in!(self.schedules, namespace, name)
     }
 
