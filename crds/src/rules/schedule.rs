@@ -1,8 +1,37 @@
 //! MedusaBackupSchedule rules S1 to S3, and MedusaBackup deletion (B1).
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
 use super::{AdmissionInput, AdmissionOperation, Checks, Finding, Lookup, RuleId, decode};
 use crate::cron::CronSchedule;
-use crate::types::{ConcurrencyPolicy, MedusaBackupSchedule};
+use crate::types::ConcurrencyPolicy;
+
+/// What S1 to S3 read of a MedusaBackupSchedule, with the model's field types.
+#[derive(Deserialize)]
+struct ScheduleView<'a> {
+    #[serde(borrow)]
+    spec: ScheduleSpec<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ScheduleSpec<'a> {
+    #[serde(borrow)]
+    cron_schedule: Cow<'a, str>,
+    #[serde(default)]
+    concurrency_policy: Option<ConcurrencyPolicy>,
+    #[serde(borrow)]
+    backup_spec: BackupSpec<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BackupSpec<'a> {
+    #[serde(borrow)]
+    cassandra_datacenter: Cow<'a, str>,
+}
 
 pub(super) fn validate_schedule(
     input: &AdmissionInput<'_>,
@@ -14,7 +43,7 @@ pub(super) fn validate_schedule(
     ) {
         return Ok(());
     }
-    let schedule: MedusaBackupSchedule = decode(input, input.object, "object")?;
+    let schedule: ScheduleView = decode(input, input.object, "object")?;
     let who = input.who();
     if let Err(error) = CronSchedule::parse(&schedule.spec.cron_schedule) {
         checks.deny(
@@ -36,7 +65,7 @@ pub(super) fn validate_schedule(
         ),
     }
     if checks.enabled(RuleId::S3) {
-        let dc = schedule.spec.backup_spec.cassandra_datacenter.as_str();
+        let dc = schedule.spec.backup_spec.cassandra_datacenter.as_ref();
         match checks.view.datacenter(input.namespace, dc) {
             Lookup::Found(_) => {}
             Lookup::Missing => checks.warn(
