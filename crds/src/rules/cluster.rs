@@ -1,5 +1,6 @@
 //! K8ssandraCluster rules K1 to K9 and the KM mutation.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -51,10 +52,10 @@ pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> R
     let Some(medusa_json) = decode::<MedusaSection>(input, input.object, "object")?.medusa() else {
         return Ok(());
     };
-    let medusa: MedusaClusterTemplate = decode(input, Some(medusa_json), "spec.medusa")?;
     let who = input.who();
     if checks.enabled(RuleId::K1) {
-        operator_rules(who, &medusa, checks);
+        let k1: OperatorView = decode(input, Some(medusa_json), "spec.medusa")?;
+        operator_rules(who, &k1, checks);
     }
     if input.operation == AdmissionOperation::Update {
         let old = decode::<MedusaSection>(input, input.old_object, "old object")?;
@@ -63,7 +64,8 @@ pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> R
         let unchanged = match old.medusa() {
             Some(old_json) if old_json.get() == medusa_json.get() => true,
             Some(old_json) => {
-                decode::<MedusaClusterTemplate>(input, Some(old_json), "old spec.medusa")? == medusa
+                decode::<MedusaClusterTemplate>(input, Some(old_json), "old spec.medusa")?
+                    == decode::<MedusaClusterTemplate>(input, Some(medusa_json), "spec.medusa")?
             }
             None => false,
         };
@@ -76,7 +78,9 @@ pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> R
         AdmissionOperation::Update => Some(decode(input, input.old_object, "old object")?),
         _ => None,
     };
-    let medusa = &medusa;
+    let Some(medusa) = cluster.spec.medusa.as_ref() else {
+        return Ok(());
+    };
 
     // The configuration, when one is referenced (K2). Without it, the merged storage cannot be
     // judged.
@@ -124,16 +128,56 @@ pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> R
     Ok(())
 }
 
+/// What K1 reads of `spec.medusa`: the operator's `ValidateMedusa` looks at nothing else.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OperatorView<'a> {
+    #[serde(default, borrow)]
+    medusa_configuration_ref: Option<ReferenceView<'a>>,
+    #[serde(default, borrow)]
+    storage_properties: Option<StorageView<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReferenceView<'a> {
+    #[serde(default, borrow)]
+    api_version: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    field_path: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    namespace: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    resource_version: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    uid: Option<Cow<'a, str>>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StorageView<'a> {
+    #[serde(default, borrow)]
+    prefix: Option<Cow<'a, str>>,
+    #[serde(default)]
+    storage_provider: Option<StorageProvider>,
+    #[serde(default, borrow)]
+    bucket_name: Option<Cow<'a, str>>,
+}
+
 /// K1: `ValidateMedusa`, same order and texts; the first failure wins, as in the operator.
-fn operator_rules(who: Who<'_>, medusa: &MedusaClusterTemplate, checks: &mut Checks<'_>) {
-    let storage = medusa.storage();
+fn operator_rules(who: Who<'_>, medusa: &OperatorView<'_>, checks: &mut Checks<'_>) {
+    let set = |v: &Option<Cow<'_, str>>| v.as_deref().is_some_and(|s| !s.is_empty());
+    let storage = medusa.storage_properties.as_ref();
     let failure = if let Some(reference) = medusa
         .medusa_configuration_ref
         .as_ref()
-        .filter(|r| r.name.as_deref().is_some_and(|n| !n.is_empty()))
+        .filter(|r| set(&r.name))
     {
-        let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
-        if storage.prefix().is_none() {
+        if !storage.is_some_and(|s| set(&s.prefix)) {
             Some(
                 "medusa storage prefix must be set when a medusaConfigurationRef is used: set spec.medusa.storageProperties.prefix to a folder name unique to this cluster in the shared bucket (for example its name)".to_owned(),
             )
@@ -153,11 +197,11 @@ fn operator_rules(who: Who<'_>, medusa: &MedusaClusterTemplate, checks: &mut Che
         } else {
             None
         }
-    } else if storage.storage_provider.is_none() {
+    } else if storage.and_then(|s| s.storage_provider.as_ref()).is_none() {
         Some(
             "medusa storage provider must be set when no medusaConfigurationRef is used: set spec.medusa.storageProperties.storageProvider (s3, s3_compatible, s3_rgw, google_storage, azure_blobs or ibm_storage), or reference a MedusaConfiguration".to_owned(),
         )
-    } else if storage.bucket().is_none() {
+    } else if !storage.is_some_and(|s| set(&s.bucket_name)) {
         Some(
             "medusa bucket name must be set when no medusaConfigurationRef is used: set spec.medusa.storageProperties.bucketName, or reference a MedusaConfiguration".to_owned(),
         )
