@@ -1,18 +1,19 @@
 //! Prometheus metrics: reviews and rule findings by kind, operation and decision; review
 //! latency from 50 µs; live lookups; cache sizes; seconds until the serving certificate expires.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use medusa_crds::rules::{AdmissionOperation, ResourceKind, RuleId};
 
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::collector::Collector;
 use prometheus_client::encoding::text::encode;
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::cache::{CacheState, Caches};
@@ -65,17 +66,15 @@ pub const DECISIONS: [&str; 6] = ["allowed", "denied", "warned", "patched", "ign
 pub const RULE_DECISIONS: [&str; 3] = ["deny", "warn", "patch"];
 const KINDS: usize = ResourceKind::ALL.len() + 1;
 
-fn kind_label(kind: Option<ResourceKind>) -> (usize, &'static str) {
-    match kind {
-        Some(kind) => (
-            ResourceKind::ALL
-                .iter()
-                .position(|k| *k == kind)
-                .unwrap_or(KINDS - 1),
-            kind.as_str(),
-        ),
-        None => (KINDS - 1, "other"),
-    }
+fn kind_label(kind: Option<ResourceKind>) -> usize {
+    kind.and_then(|kind| ResourceKind::ALL.iter().position(|k| *k == kind))
+        .unwrap_or(KINDS - 1)
+}
+
+fn kind_name(index: usize) -> &'static str {
+    ResourceKind::ALL
+        .get(index)
+        .map_or("other", |kind| kind.as_str())
 }
 
 fn operation_label(operation: Option<AdmissionOperation>) -> usize {
@@ -91,11 +90,7 @@ fn operation_label(operation: Option<AdmissionOperation>) -> usize {
 /// The webhook's metrics.
 pub struct Metrics {
     registry: Registry,
-    reviews: Family<ReviewLabels, Counter>,
-    rules: Family<RuleLabels, Counter>,
-    review_handles: Box<[OnceLock<Counter>]>,
-    rule_handles: Box<[OnceLock<Counter>]>,
-    latency_handles: [Histogram; 2],
+    reviews: Arc<ReviewCounts>,
     lookups: Family<LookupLabels, Counter>,
     cache_objects: Family<CacheLabels, Gauge>,
     cache_ready: Family<CacheLabels, Gauge>,
@@ -109,8 +104,167 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
-fn latency_histogram() -> Histogram {
-    Histogram::new(LATENCY_BUCKETS)
+// === The per-review counters, sharded ===
+//
+// Every review bumps a review counter, its rules' counters and a latency histogram. Shared
+// atomics (and the histogram's mutex in prometheus-client) would bounce their cache lines
+// between the worker threads on every review; instead each thread adds to a shard of its own,
+// and a scrape sums the shards.
+
+/// Shards: a power of two, at least the number of worker threads one expects.
+const SHARDS: usize = 8;
+const REVIEW_SLOTS: usize = ENDPOINTS.len() * KINDS * OPERATIONS.len() * DECISIONS.len();
+const RULE_SLOTS: usize = KINDS * OPERATIONS.len() * RuleId::ALL.len() * RULE_DECISIONS.len();
+/// Latency buckets, with `+Inf` last.
+const LATENCY_SLOTS: usize = LATENCY_BUCKETS.len() + 1;
+
+/// One thread's counts, on cache lines of its own.
+#[repr(align(128))]
+struct Shard {
+    reviews: Box<[AtomicU64]>,
+    rules: Box<[AtomicU64]>,
+    /// Per endpoint: bucket counts (not cumulative), then the count, then the sum in ns.
+    latency: [[AtomicU64; LATENCY_SLOTS + 2]; 2],
+}
+
+impl Shard {
+    fn new() -> Self {
+        Self {
+            reviews: (0..REVIEW_SLOTS).map(|_| AtomicU64::new(0)).collect(),
+            rules: (0..RULE_SLOTS).map(|_| AtomicU64::new(0)).collect(),
+            latency: std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))),
+        }
+    }
+}
+
+/// The review, rule and latency counts, exposed through a collector.
+struct ReviewCounts {
+    shards: Box<[Shard]>,
+    /// Bucket bounds in nanoseconds.
+    bounds_ns: [u64; LATENCY_BUCKETS.len()],
+}
+
+impl std::fmt::Debug for ReviewCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReviewCounts").finish_non_exhaustive()
+    }
+}
+
+/// This thread's shard index, handed out round-robin on first use.
+fn shard_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+    }
+    INDEX.with(|i| *i)
+}
+
+impl ReviewCounts {
+    fn new() -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Shard::new()).collect(),
+            bounds_ns: LATENCY_BUCKETS.map(|s| (s * 1e9) as u64),
+        }
+    }
+
+    fn shard(&self) -> Option<&Shard> {
+        self.shards.get(shard_index())
+    }
+
+    fn sum(&self, pick: impl Fn(&Shard) -> Option<&AtomicU64>) -> u64 {
+        self.shards
+            .iter()
+            .filter_map(pick)
+            .map(|a| a.load(Ordering::Relaxed))
+            .fold(0u64, u64::wrapping_add)
+    }
+
+    fn observe(&self, shard: &Shard, endpoint: usize, latency: Duration) {
+        let ns = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
+        let bucket = self
+            .bounds_ns
+            .iter()
+            .position(|bound| ns <= *bound)
+            .unwrap_or(LATENCY_BUCKETS.len());
+        if let Some(slots) = shard.latency.get(endpoint) {
+            slots[bucket].fetch_add(1, Ordering::Relaxed);
+            slots[LATENCY_SLOTS].fetch_add(1, Ordering::Relaxed);
+            slots[LATENCY_SLOTS + 1].fetch_add(ns, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Collector for ReviewCounts {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let mut family = encoder.encode_descriptor(
+            "reviews",
+            "Admission reviews answered",
+            None,
+            MetricType::Counter,
+        )?;
+        for slot in 0..REVIEW_SLOTS {
+            let count = self.sum(|s| s.reviews.get(slot));
+            if count == 0 {
+                continue;
+            }
+            let decision = slot % DECISIONS.len();
+            let operation = (slot / DECISIONS.len()) % OPERATIONS.len();
+            let kind = (slot / (DECISIONS.len() * OPERATIONS.len())) % KINDS;
+            let endpoint = slot / (DECISIONS.len() * OPERATIONS.len() * KINDS);
+            let labels = ReviewLabels {
+                endpoint: ENDPOINTS[endpoint],
+                kind: kind_name(kind),
+                operation: OPERATIONS[operation],
+                decision: DECISIONS[decision],
+            };
+            ConstCounter::new(count).encode(family.encode_family(&labels)?)?;
+        }
+        let mut family = encoder.encode_descriptor(
+            "rule_findings",
+            "Rule findings, by rule and decision",
+            None,
+            MetricType::Counter,
+        )?;
+        for slot in 0..RULE_SLOTS {
+            let count = self.sum(|s| s.rules.get(slot));
+            if count == 0 {
+                continue;
+            }
+            let decision = slot % RULE_DECISIONS.len();
+            let rule = (slot / RULE_DECISIONS.len()) % RuleId::ALL.len();
+            let operation = (slot / (RULE_DECISIONS.len() * RuleId::ALL.len())) % OPERATIONS.len();
+            let kind = slot / (RULE_DECISIONS.len() * RuleId::ALL.len() * OPERATIONS.len());
+            let labels = RuleLabels {
+                kind: kind_name(kind),
+                operation: OPERATIONS[operation],
+                rule: RuleId::ALL[rule].as_str(),
+                decision: RULE_DECISIONS[decision],
+            };
+            ConstCounter::new(count).encode(family.encode_family(&labels)?)?;
+        }
+        let mut family = encoder.encode_descriptor(
+            "review_duration_seconds",
+            "Time to answer a review",
+            None,
+            MetricType::Histogram,
+        )?;
+        for (endpoint, name) in ENDPOINTS.iter().enumerate() {
+            let slot = |i: usize| self.sum(|s| s.latency.get(endpoint).and_then(|l| l.get(i)));
+            let buckets: Vec<(f64, u64)> = LATENCY_BUCKETS
+                .iter()
+                .copied()
+                .chain([f64::INFINITY])
+                .enumerate()
+                .map(|(i, bound)| (bound, slot(i)))
+                .collect();
+            let count = slot(LATENCY_SLOTS);
+            let sum = slot(LATENCY_SLOTS + 1) as f64 / 1e9;
+            family
+                .encode_family(&EndpointLabels { endpoint: name })?
+                .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?;
+        }
+        Ok(())
+    }
 }
 
 /// One review's outcome, for the metrics.
@@ -140,24 +294,8 @@ impl Metrics {
     /// Registers every metric.
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("medusa_webhook");
-        let reviews = Family::<ReviewLabels, Counter>::default();
-        registry.register("reviews", "Admission reviews answered", reviews.clone());
-        let rules = Family::<RuleLabels, Counter>::default();
-        registry.register(
-            "rule_findings",
-            "Rule findings, by rule and decision",
-            rules.clone(),
-        );
-        let latency = Family::<EndpointLabels, Histogram, fn() -> Histogram>::new_with_constructor(
-            latency_histogram as fn() -> Histogram,
-        );
-        registry.register(
-            "review_duration_seconds",
-            "Time to answer a review",
-            latency.clone(),
-        );
-        let latency_handles =
-            ENDPOINTS.map(|endpoint| latency.get_or_create(&EndpointLabels { endpoint }).clone());
+        let reviews = Arc::new(ReviewCounts::new());
+        registry.register_collector(Box::new(reviews.clone()));
         let lookups = Family::<LookupLabels, Counter>::default();
         registry.register(
             "live_lookups",
@@ -185,14 +323,6 @@ impl Metrics {
         Self {
             registry,
             reviews,
-            rules,
-            review_handles: (0..ENDPOINTS.len() * KINDS * OPERATIONS.len() * DECISIONS.len())
-                .map(|_| OnceLock::new())
-                .collect(),
-            rule_handles: (0..KINDS * OPERATIONS.len() * RuleId::ALL.len() * RULE_DECISIONS.len())
-                .map(|_| OnceLock::new())
-                .collect(),
-            latency_handles,
             lookups,
             cache_objects,
             cache_ready,
@@ -208,25 +338,17 @@ impl Metrics {
 
     /// Records one review.
     pub fn record(&self, record: &ReviewRecord<'_>) {
+        let Some(shard) = self.reviews.shard() else {
+            return;
+        };
         let endpoint = record.endpoint.min(ENDPOINTS.len() - 1);
-        let (kind, kind_name) = kind_label(record.kind);
+        let kind = kind_label(record.kind);
         let operation = operation_label(record.operation);
         let decision = record.decision.min(DECISIONS.len() - 1);
         let slot =
             ((endpoint * KINDS + kind) * OPERATIONS.len() + operation) * DECISIONS.len() + decision;
-        if let Some(handle) = self.review_handles.get(slot) {
-            handle
-                .get_or_init(|| {
-                    self.reviews
-                        .get_or_create(&ReviewLabels {
-                            endpoint: ENDPOINTS[endpoint],
-                            kind: kind_name,
-                            operation: OPERATIONS[operation],
-                            decision: DECISIONS[decision],
-                        })
-                        .clone()
-                })
-                .inc();
+        if let Some(counter) = shard.reviews.get(slot) {
+            counter.fetch_add(1, Ordering::Relaxed);
         }
         for (rule, rule_decision) in record.rules {
             let rule_index = RuleId::ALL.iter().position(|r| r == rule).unwrap_or(0);
@@ -234,22 +356,11 @@ impl Metrics {
             let slot = ((kind * OPERATIONS.len() + operation) * RuleId::ALL.len() + rule_index)
                 * RULE_DECISIONS.len()
                 + rule_decision;
-            if let Some(handle) = self.rule_handles.get(slot) {
-                handle
-                    .get_or_init(|| {
-                        self.rules
-                            .get_or_create(&RuleLabels {
-                                kind: kind_name,
-                                operation: OPERATIONS[operation],
-                                rule: rule.as_str(),
-                                decision: RULE_DECISIONS[rule_decision],
-                            })
-                            .clone()
-                    })
-                    .inc();
+            if let Some(counter) = shard.rules.get(slot) {
+                counter.fetch_add(1, Ordering::Relaxed);
             }
         }
-        self.latency_handles[endpoint].observe(record.latency.as_secs_f64());
+        self.reviews.observe(shard, endpoint, record.latency);
     }
 
     /// Records one live lookup.
@@ -311,6 +422,83 @@ mod tests {
         ));
         assert!(text.contains(r#"medusa_webhook_cache_objects{cache="Secret"} 0"#));
         assert!(text.contains(r#"medusa_webhook_cache_ready{cache="MedusaBackup"} 0"#));
+    }
+
+    fn denied_job(latency: Duration) -> ReviewRecord<'static> {
+        ReviewRecord {
+            endpoint: 0,
+            kind: Some(ResourceKind::MedusaBackupJob),
+            operation: Some(AdmissionOperation::Create),
+            decision: 1,
+            rules: &[(RuleId::J1, 0)],
+            latency,
+        }
+    }
+
+    #[test]
+    fn counts_from_every_thread_are_summed() {
+        let metrics = Arc::new(Metrics::new());
+        let (caches, _) = Caches::new();
+        let threads: Vec<_> = (0..12)
+            .map(|_| {
+                let metrics = metrics.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..1000 {
+                        metrics.record(&denied_job(Duration::from_micros(70)));
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let text = metrics.encode(&caches);
+        assert!(text.contains(r#"medusa_webhook_reviews_total{endpoint="validate",kind="MedusaBackupJob",operation="CREATE",decision="denied"} 12000"#), "{text}");
+        assert!(text.contains(r#"medusa_webhook_rule_findings_total{kind="MedusaBackupJob",operation="CREATE",rule="J1",decision="deny"} 12000"#), "{text}");
+        assert!(
+            text.contains(
+                r#"medusa_webhook_review_duration_seconds_count{endpoint="validate"} 12000"#
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_latency_histogram_is_cumulative_with_its_sum_in_seconds() {
+        let metrics = Metrics::new();
+        let (caches, _) = Caches::new();
+        metrics.record(&denied_job(Duration::from_micros(40)));
+        metrics.record(&denied_job(Duration::from_millis(3)));
+        metrics.record(&denied_job(Duration::from_secs(9)));
+        let text = metrics.encode(&caches);
+        for line in [
+            r#"medusa_webhook_review_duration_seconds_bucket{le="0.00005",endpoint="validate"} 1"#,
+            r#"medusa_webhook_review_duration_seconds_bucket{le="0.005",endpoint="validate"} 2"#,
+            r#"medusa_webhook_review_duration_seconds_bucket{le="5.0",endpoint="validate"} 2"#,
+            r#"medusa_webhook_review_duration_seconds_bucket{le="+Inf",endpoint="validate"} 3"#,
+            r#"medusa_webhook_review_duration_seconds_count{endpoint="validate"} 3"#,
+            r#"medusa_webhook_review_duration_seconds_sum{endpoint="validate"} 9.00304"#,
+            r#"medusa_webhook_review_duration_seconds_count{endpoint="mutate"} 0"#,
+        ] {
+            assert!(text.contains(line), "{line} missing from:\n{text}");
+        }
+    }
+
+    #[test]
+    fn a_review_without_findings_counts_no_rule() {
+        let metrics = Metrics::new();
+        let (caches, _) = Caches::new();
+        metrics.record(&ReviewRecord {
+            rules: &[],
+            decision: 0,
+            ..denied_job(Duration::from_micros(70))
+        });
+        let text = metrics.encode(&caches);
+        assert!(text.contains(r#"decision="allowed"} 1"#), "{text}");
+        assert!(
+            !text.contains("medusa_webhook_rule_findings_total{"),
+            "{text}"
+        );
     }
 
     #[test]
