@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::types::{CassandraDatacenter, MedusaBackup};
+use crate::types::{CassandraDatacenter, MedusaBackup, MedusaBackupStatus};
 
 /// One of the operator's checks, in its order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -87,7 +87,8 @@ impl Preflight {
 
 /// Runs the operator's restore checks of a backup against a datacenter.
 pub fn restore_preflight(backup: &MedusaBackup, dc: &CassandraDatacenter) -> Preflight {
-    let status = backup.status.clone().unwrap_or_default();
+    let no_status = MedusaBackupStatus::default();
+    let status = backup.status.as_ref().unwrap_or(&no_status);
     let total = status.total_nodes.unwrap_or(0);
     let finished = status.finished_nodes.unwrap_or(0);
     let skipped_as_legacy = total == 0 && finished == 0;
