@@ -212,7 +212,8 @@ impl AdmissionResponse {
         if patch.is_empty() {
             return Ok(self);
         }
-        let json = serde_json::to_vec(patch)?;
+        let mut json = Vec::with_capacity(64 + 96 * patch.len());
+        serde_json::to_writer(&mut json, patch)?;
         self.patch = Some(base64::engine::general_purpose::STANDARD.encode(json));
         self.patch_type = Some("JSONPatch");
         Ok(self)
@@ -232,11 +233,23 @@ pub fn review_body(
     api_version: &str,
     response: &AdmissionResponse,
 ) -> Result<Vec<u8>, serde_json::Error> {
-    serde_json::to_vec(&OutgoingReview {
-        api_version,
-        kind: "AdmissionReview",
-        response,
-    })
+    // Sized for the whole answer up front: one allocation instead of a doubling series.
+    let capacity = 128
+        + api_version.len()
+        + response.uid.len()
+        + response.warnings.iter().map(|w| w.len() + 8).sum::<usize>()
+        + response.status.as_ref().map_or(0, |s| s.message.len() + 64)
+        + response.patch.as_ref().map_or(0, |p| p.len() + 32);
+    let mut body = Vec::with_capacity(capacity);
+    serde_json::to_writer(
+        &mut body,
+        &OutgoingReview {
+            api_version,
+            kind: "AdmissionReview",
+            response,
+        },
+    )?;
+    Ok(body)
 }
 
 #[cfg(test)]

@@ -315,8 +315,32 @@ where
 
     /// An object by namespace and name.
     pub fn get(&self, namespace: &str, name: &str) -> Option<Arc<K>> {
-        self.store
-            .get(&ObjectRef::<K>::new_with(name, K::DynamicType::default()).within(namespace))
+        // The store is keyed by an ObjectRef of owned strings: this thread's two buffers are lent
+        // to the key and taken back, so a lookup on the request path allocates nothing.
+        thread_local! {
+            static BUFFERS: std::cell::RefCell<(String, String)> =
+                const { std::cell::RefCell::new((String::new(), String::new())) };
+        }
+        BUFFERS.with(|buffers| {
+            let Ok(mut buffers) = buffers.try_borrow_mut() else {
+                return self.store.get(
+                    &ObjectRef::<K>::new_with(name, K::DynamicType::default()).within(namespace),
+                );
+            };
+            let (name_buffer, namespace_buffer) = &mut *buffers;
+            let mut key = ObjectRef::<K>::new_with("", K::DynamicType::default());
+            key.name = std::mem::take(name_buffer);
+            key.name.clear();
+            key.name.push_str(name);
+            let mut key_namespace = std::mem::take(namespace_buffer);
+            key_namespace.clear();
+            key_namespace.push_str(namespace);
+            key.namespace = Some(key_namespace);
+            let found = self.store.get(&key);
+            *name_buffer = key.name;
+            *namespace_buffer = key.namespace.unwrap_or_default();
+            found
+        })
     }
 
     /// The objects of a namespace.
@@ -564,6 +588,31 @@ mod tests {
         assert!(caches.backups.get("k8ssandra", "b1").is_some());
         assert!(caches.backups.get("k8ssandra", "b2").is_none());
         assert_eq!(caches.backups.in_namespace("other").len(), 1);
+    }
+
+    #[test]
+    fn lookups_in_a_row_each_find_their_own_object() {
+        // The lookup key's buffers are reused from one lookup to the next.
+        let (caches, mut writers) = Caches::new();
+        writers.backups.fill([
+            MedusaBackup::test("a-rather-long-backup-name").namespace("a-long-namespace"),
+            MedusaBackup::test("b").namespace("ns"),
+        ]);
+        let name_of = |namespace: &str, name: &str| {
+            caches
+                .backups
+                .get(namespace, name)
+                .and_then(|b| b.metadata.name.clone())
+        };
+        for _ in 0..2 {
+            assert_eq!(
+                name_of("a-long-namespace", "a-rather-long-backup-name").as_deref(),
+                Some("a-rather-long-backup-name")
+            );
+            assert_eq!(name_of("ns", "b").as_deref(), Some("b"));
+            assert_eq!(name_of("ns", "a-rather-long-backup-name"), None);
+            assert_eq!(name_of("a-long-namespace", "b"), None);
+        }
     }
 
     #[test]
