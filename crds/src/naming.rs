@@ -35,9 +35,17 @@ pub const CLUSTER_NAMESPACE_LABEL: &str = "k8ssandra.io/cluster-namespace";
 /// cass-operator's `CleanLabelValue`: spaces removed, then only the runs that form valid label
 /// values (`(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?`) kept and joined.
 pub fn clean_label_value(value: &str) -> String {
-    let chars: Vec<char> = value.chars().filter(|c| *c != ' ').collect();
     let alnum = |c: char| c.is_ascii_alphanumeric();
     let inner = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    // Already a label value (the usual case): one run, kept whole.
+    let bytes = value.as_bytes();
+    if bytes.first().is_some_and(|b| b.is_ascii_alphanumeric())
+        && bytes.last().is_some_and(|b| b.is_ascii_alphanumeric())
+        && value.chars().all(inner)
+    {
+        return value.to_owned();
+    }
+    let chars: Vec<char> = value.chars().filter(|c| *c != ' ').collect();
     let mut out = String::new();
     let mut i = 0;
     while i < chars.len() {
@@ -250,6 +258,10 @@ mod tests {
         assert_eq!(clean_label_value("-abc-"), "abc");
         assert_eq!(clean_label_value("a!b"), "ab");
         assert_eq!(clean_label_value("a.b-c_d"), "a.b-c_d");
+        assert_eq!(clean_label_value("a"), "a");
+        assert_eq!(clean_label_value(""), "");
+        assert_eq!(clean_label_value("dc-é1"), "dc1");
+        assert_eq!(clean_label_value("a..b"), "a..b");
         assert_eq!(clean_label_value("été"), "t");
         assert_eq!(clean_label_value(""), "");
     }

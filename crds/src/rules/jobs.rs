@@ -437,15 +437,20 @@ pub(super) fn mutate_labels(
     let patch = if labels.is_none() {
         vec![PatchOperation::Add(AddOperation {
             path: PointerBuf::from_tokens(["metadata", "labels"]),
-            value: serde_json::to_value(&missing).unwrap_or(Value::Null),
+            value: Value::Object(
+                missing
+                    .into_iter()
+                    .map(|(key, value)| (key, Value::String(value)))
+                    .collect(),
+            ),
         })]
     } else {
         missing
-            .iter()
+            .into_iter()
             .map(|(key, value)| {
                 PatchOperation::Add(AddOperation {
                     path: PointerBuf::from_tokens(["metadata", "labels", key.as_str()]),
-                    value: Value::String(value.clone()),
+                    value: Value::String(value),
                 })
             })
             .collect()
