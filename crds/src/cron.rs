@@ -294,27 +294,34 @@ fn get_field(field: &str, bounds: &Bounds) -> Result<u64, CronError> {
 }
 
 fn get_range(expr: &str, bounds: &Bounds) -> Result<u64, CronError> {
-    let range_and_step: Vec<&str> = expr.split('/').collect();
-    let low_and_high: Vec<&str> = range_and_step[0].split('-').collect();
-    let single_digit = low_and_high.len() == 1;
+    // Go splits into slices; iterators give the same parts without allocating.
+    let mut range_and_step = expr.split('/');
+    let range = range_and_step.next().unwrap_or("");
+    let step_text = range_and_step.next();
+    let too_many_slashes = range_and_step.next().is_some();
+    let mut low_and_high = range.split('-');
+    let low = low_and_high.next().unwrap_or("");
+    let high = low_and_high.next();
+    let too_many_hyphens = low_and_high.next().is_some();
+    let single_digit = high.is_none();
     let (start, mut end, mut extra);
-    if low_and_high[0] == "*" || low_and_high[0] == "?" {
+    if low == "*" || low == "?" {
         start = bounds.min;
         end = bounds.max;
         extra = STAR_BIT;
     } else {
-        start = parse_int_or_name(low_and_high[0], bounds)?;
-        end = match low_and_high.len() {
-            1 => start,
-            2 => parse_int_or_name(low_and_high[1], bounds)?,
-            _ => return Err(CronError(format!("too many hyphens: {expr}"))),
+        start = parse_int_or_name(low, bounds)?;
+        end = match (high, too_many_hyphens) {
+            (None, _) => start,
+            (Some(high), false) => parse_int_or_name(high, bounds)?,
+            (Some(_), true) => return Err(CronError(format!("too many hyphens: {expr}"))),
         };
         extra = 0;
     }
-    let step = match range_and_step.len() {
-        1 => 1,
-        2 => {
-            let step = must_parse_int(range_and_step[1])?;
+    let step = match (step_text, too_many_slashes) {
+        (None, _) => 1,
+        (Some(step), false) => {
+            let step = must_parse_int(step)?;
             if single_digit {
                 end = bounds.max;
             }
@@ -323,7 +330,7 @@ fn get_range(expr: &str, bounds: &Bounds) -> Result<u64, CronError> {
             }
             step
         }
-        _ => return Err(CronError(format!("too many slashes: {expr}"))),
+        (Some(_), true) => return Err(CronError(format!("too many slashes: {expr}"))),
     };
     if start < bounds.min {
         return Err(CronError(format!(

@@ -14,7 +14,7 @@
 //! (`MEDUSA_BENCH_ONLY=<text>` keeps the kinds whose label contains the text, for profiling).
 //!
 //! Environment: `BENCH_SECONDS` (measured seconds per round, default 5), `BENCH_ROUNDS`
-//! (default 3), `BENCH_CLIENTS` (concurrent connections, default 16), `BENCH_REPORT` (also
+//! (default 5), `BENCH_CLIENTS` (concurrent connections, default 16), `BENCH_REPORT` (also
 //! write the report to this file).
 #![allow(
     clippy::unwrap_used,
@@ -573,7 +573,7 @@ fn main() {
     let rounds: usize = std::env::var("BENCH_ROUNDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(3)
+        .unwrap_or(5)
         .max(1);
     let clients: usize = std::env::var("BENCH_CLIENTS")
         .ok()
@@ -622,6 +622,13 @@ fn main() {
             b.server_cpu * 1e6 / b.reviews.max(1) as f64,
         );
     }
+    let round_ratios: Vec<f64> = webhook_runs
+        .iter()
+        .zip(&baseline_runs)
+        .map(|(w, b)| w.per_second() / b.per_second().max(1.0))
+        .collect();
+    let lowest = round_ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let highest = round_ratios.iter().copied().fold(0.0, f64::max);
     let median = |mut runs: Vec<Run>| -> Run {
         runs.sort_by(|a, b| a.per_second().total_cmp(&b.per_second()));
         let peak = runs.iter().map(|r| r.peak_rss_kib).max().unwrap_or(0);
@@ -653,7 +660,7 @@ fn main() {
     }
     let ratio = webhook.per_second() / baseline.per_second().max(1.0);
     report.push_str(&format!(
-        "\nthroughput ratio webhook/baseline: {ratio:.2}\n"
+        "\nthroughput ratio webhook/baseline: {ratio:.2} (medians of {rounds} rounds; single rounds from {lowest:.2} to {highest:.2})\n"
     ));
     let targets = [
         (
