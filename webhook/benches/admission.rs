@@ -13,6 +13,9 @@
 //! `MEDUSA_BENCH_ROLE=engine` instead measures the engine alone, in process, per kind of review
 //! (`MEDUSA_BENCH_ONLY=<text>` keeps the kinds whose label contains the text, for profiling).
 //!
+//! The webhook runs without a log subscriber unless `BENCH_LOGS=1`: then it writes its JSON
+//! decision line per review, as deployed, to /dev/null.
+//!
 //! Environment: `BENCH_SECONDS` (measured seconds per round, default 5), `BENCH_ROUNDS`
 //! (default 5), `BENCH_CLIENTS` (concurrent connections, default 16), `BENCH_REPORT` (also
 //! write the report to this file).
@@ -226,6 +229,17 @@ async fn serve(role: &str) {
     );
     let tls = server_config(store).unwrap();
     let limits = Limits::default();
+    if role == "webhook" && std::env::var_os("BENCH_LOGS").is_some() {
+        // As deployed: one JSON line per decision (here to stderr, which the orchestrator sends
+        // to /dev/null).
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+            .with_target(false)
+            .with_writer(std::io::stderr)
+            .json()
+            .flatten_event(true)
+            .init();
+    }
     let router = match role {
         "webhook" => {
             let (caches, mut writers) = Caches::new();
@@ -334,7 +348,11 @@ fn drive(role: &str, cert: &Path, key: &Path, ca_pem: &str, seconds: u64, client
         .env("BENCH_KEY", key)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(if std::env::var_os("BENCH_LOGS").is_some() {
+            Stdio::null()
+        } else {
+            Stdio::inherit()
+        })
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
