@@ -242,7 +242,7 @@ impl MedusaBackup {
                 })
             })
             .collect();
-        let total = i32::try_from(nodes.len()).expect("few nodes");
+        let total = i32::try_from(nodes.len()).unwrap_or(i32::MAX);
         let status = self.status_mut();
         status.nodes = Some(nodes);
         status.total_nodes = Some(total);

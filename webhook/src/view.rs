@@ -84,7 +84,8 @@ impl<'a> RequestView<'a> {
     fn single<K>(
         &self,
         cache: &Cache<K>,
-        (namespace, name): (&str, &str),
+        namespace: &str,
+        name: &str,
         key: fn(String, String) -> LiveKey,
         pick: impl FnOnce(&LiveAnswer) -> Option<Arc<K>>,
     ) -> Lookup<Arc<K>>
@@ -113,7 +114,8 @@ impl ClusterView for RequestView<'_> {
     fn configuration(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaConfiguration>> {
         self.single(
             &self.caches.configurations,
-            (namespace, name),
+            namespace,
+            name,
             LiveKey::Configuration,
             |a| match a {
                 LiveAnswer::Configuration(c) => Some(c.clone()),
@@ -139,7 +141,8 @@ impl ClusterView for RequestView<'_> {
     fn datacenter(&self, namespace: &str, name: &str) -> Lookup<Arc<CassandraDatacenter>> {
         self.single(
             &self.caches.datacenters,
-            (namespace, name),
+            namespace,
+            name,
             LiveKey::Datacenter,
             |a| match a {
                 LiveAnswer::Datacenter(d) => Some(d.clone()),
@@ -155,7 +158,8 @@ impl ClusterView for RequestView<'_> {
     fn backup(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackup>> {
         self.single(
             &self.caches.backups,
-            (namespace, name),
+            namespace,
+            name,
             LiveKey::Backup,
             |a| match a {
                 LiveAnswer::Backup(b) => Some(b.clone()),

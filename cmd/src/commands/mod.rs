@@ -134,6 +134,23 @@ pub fn row_start(ctx: &Ctx, namespace: &str, name: &str) -> Vec<Column> {
     cells
 }
 
+/// The cells a restore or task row shares after its own: phase, progress, age and duration.
+pub fn push_progress_cells(
+    cells: &mut Vec<Column>,
+    status: &medusa_crds::status::DerivedStatus,
+    now: DateTime<Utc>,
+) {
+    cells.push(Column::phase(status.phase));
+    cells.push(
+        status
+            .progress
+            .map_or("<none>".into(), |p| format!("{}/{}", p.done, p.total))
+            .into(),
+    );
+    cells.push(output::age(now, status.started).into());
+    cells.push(output::took(status.duration()).into());
+}
+
 /// Anomaly codes, comma-separated, or `<none>`.
 pub fn anomaly_codes(anomalies: &[medusa_crds::status::Anomaly]) -> String {
     if anomalies.is_empty() {

@@ -9,8 +9,8 @@ use medusa_crds::status::{Phase, restore_status};
 use medusa_crds::*;
 
 use super::{
-    delete_named, fields, list_headers, list_objects, print_object, print_unless_table, row_start,
-    submit, timestamped, when,
+    delete_named, fields, list_headers, list_objects, print_object, print_unless_table,
+    push_progress_cells, row_start, submit, timestamped, when,
 };
 use crate::api;
 use crate::catalog::{backup_rows, latest};
@@ -23,7 +23,7 @@ use crate::context::Ctx;
 use crate::error::{CliError, Result};
 use crate::follow::{RestoreTracker, Subject, drive, watch_named};
 use crate::manifest;
-use crate::output::{self, Column, age, table, took};
+use crate::output::{self, Column, table, took};
 
 /// Runs a restore command.
 pub async fn run(ctx: &Ctx, command: RestoreCommand) -> Result<()> {
@@ -286,15 +286,7 @@ async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
             );
             cells.push(r.spec.cassandra_datacenter.clone().into());
             cells.push(r.spec.backup.clone().into());
-            cells.push(Column::phase(status.phase));
-            cells.push(
-                status
-                    .progress
-                    .map_or("<none>".into(), |p| format!("{}/{}", p.done, p.total))
-                    .into(),
-            );
-            cells.push(age(ctx.now, status.started).into());
-            cells.push(took(status.duration()).into());
+            push_progress_cells(&mut cells, &status, ctx.now);
             if args.output == ListOutput::Wide {
                 cells.push(
                     r.status

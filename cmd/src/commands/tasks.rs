@@ -9,7 +9,7 @@ use medusa_crds::*;
 
 use super::{
     delete_named, fields, follow_tasks, list_headers, list_objects, print_object,
-    print_unless_table, row_start, submit, timestamped, when,
+    print_unless_table, push_progress_cells, row_start, submit, timestamped, when,
 };
 use crate::api;
 use crate::checks;
@@ -20,7 +20,7 @@ use crate::cli::{
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::manifest;
-use crate::output::{self, Column, age, table, took};
+use crate::output::{self, Column, table, took};
 
 async fn backup_names(ctx: &Ctx, namespace: &str, dc: &str) -> Result<BTreeSet<String>> {
     Ok(api::list::<MedusaBackup>(ctx, namespace, false, None)
@@ -280,15 +280,7 @@ async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
             );
             cells.push(t.spec.cassandra_datacenter.clone().into());
             cells.push(t.spec.operation.to_string().into());
-            cells.push(Column::phase(status.phase));
-            cells.push(
-                status
-                    .progress
-                    .map_or("<none>".into(), |p| format!("{}/{}", p.done, p.total))
-                    .into(),
-            );
-            cells.push(age(ctx.now, status.started).into());
-            cells.push(took(status.duration()).into());
+            push_progress_cells(&mut cells, &status, ctx.now);
             if args.output == ListOutput::Wide {
                 cells.push(
                     status

@@ -120,7 +120,8 @@ pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> R
             who,
             old,
             &cluster,
-            (configuration.as_deref(), &location),
+            configuration.as_deref(),
+            &location,
             input.namespace,
             checks,
         );
@@ -465,7 +466,8 @@ fn storage_move_rules(
     who: Who<'_>,
     old: &K8ssandraCluster,
     new: &K8ssandraCluster,
-    (configuration, after): (Option<&MedusaConfiguration>, &StorageLocation),
+    configuration: Option<&MedusaConfiguration>,
+    after: &StorageLocation,
     cluster_namespace: &str,
     checks: &mut Checks<'_>,
 ) {
