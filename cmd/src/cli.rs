@@ -628,9 +628,9 @@ pub struct ConfigCreateArgs {
 /// `config effective`.
 #[derive(Debug, Args)]
 pub struct EffectiveArgs {
-    /// The K8ssandraCluster.
+    /// The K8ssandraCluster. (Its id is not `cluster`: that is the global `--cluster`.)
     #[arg(value_name = "K8SSANDRACLUSTER")]
-    pub cluster: String,
+    pub k8ssandra_cluster: String,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = ListOutput::Table)]
     pub output: ListOutput,
@@ -749,6 +749,50 @@ mod tests {
     #[test]
     fn the_command_tree_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Every `(command path, argument id)` below `command` whose id is also a global argument's:
+    /// clap then stores the local value under the global id (`config effective demo` once set
+    /// `--cluster demo`).
+    fn clashes(command: &clap::Command, globals: &[String], path: &str) -> Vec<String> {
+        let mut found: Vec<String> = command
+            .get_arguments()
+            .filter(|a| !a.is_global_set())
+            .map(|a| a.get_id().as_str().to_owned())
+            .filter(|id| globals.contains(id))
+            .map(|id| format!("{path}: {id}"))
+            .collect();
+        for sub in command.get_subcommands() {
+            found.extend(clashes(sub, globals, &format!("{path} {}", sub.get_name())));
+        }
+        found
+    }
+
+    #[test]
+    fn no_argument_id_of_any_command_equals_a_global_ones() {
+        let mut root = Cli::command();
+        root.build();
+        let globals: Vec<String> = root
+            .get_arguments()
+            .filter(|a| a.is_global_set())
+            .map(|a| a.get_id().as_str().to_owned())
+            .collect();
+        assert!(globals.contains(&"cluster".to_owned()), "{globals:?}");
+        let found = clashes(&root, &globals, "kubectl medusa");
+        assert!(
+            found.is_empty(),
+            "argument ids equal to global ones: {found:?}"
+        );
+    }
+
+    #[test]
+    fn the_positional_cluster_of_config_effective_is_not_the_kubeconfig_cluster() {
+        let cli = Cli::try_parse_from(["kubectl-medusa", "config", "effective", "demo"]).unwrap();
+        assert_eq!(cli.global.cluster, None);
+        let Command::Config(ConfigCommand::Effective(args)) = cli.command else {
+            panic!("not config effective");
+        };
+        assert_eq!(args.k8ssandra_cluster, "demo");
     }
 
     #[test]

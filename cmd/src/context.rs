@@ -31,12 +31,17 @@ impl Stream {
         }
     }
 
-    /// Writes text as is.
+    /// Writes text as is. A reader that went away (`| head -1`) ends the command quietly:
+    /// [`CliError::OutputClosed`].
     pub fn write(&self, text: &str) -> Result<()> {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        inner.write_all(text.as_bytes())?;
-        inner.flush()?;
-        Ok(())
+        inner
+            .write_all(text.as_bytes())
+            .and_then(|()| inner.flush())
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::BrokenPipe => CliError::OutputClosed,
+                _ => CliError::Io(e),
+            })
     }
 
     /// Writes a line.
@@ -285,6 +290,27 @@ impl Ctx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A pipe whose reader went away.
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_ends_the_command_quietly_with_0() {
+        let error = Stream::new(ClosedPipe).line("NAME").unwrap_err();
+        assert!(matches!(error, CliError::OutputClosed), "{error:?}");
+        assert!(!error.is_reported());
+        assert_eq!(error.exit_code().code(), 0);
+    }
 
     #[test]
     fn the_namespace_flag_wins() {

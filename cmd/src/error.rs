@@ -9,6 +9,9 @@
 //! | 4 | not found, or the Medusa CRDs are missing |
 //! | 5 | forbidden |
 //! | 130 | interrupted (the operation goes on in the cluster) |
+//!
+//! A closed standard output (the reader of a pipe went away, as `head -1` does) ends the
+//! command quietly with 0, as `kubectl get ... | head -1` prints no error either.
 
 use std::fmt;
 
@@ -85,6 +88,9 @@ pub enum CliError {
     /// Writing output failed.
     #[error("cannot write the output: {0}")]
     Io(#[from] std::io::Error),
+    /// The reader of the output went away (a closed pipe): nothing more to say, to no one.
+    #[error("the output was closed")]
+    OutputClosed,
 }
 
 impl CliError {
@@ -97,7 +103,13 @@ impl CliError {
             Self::Failed(_) | Self::Cluster(_) | Self::Io(_) => ExitCode::Failed,
             Self::TimedOut(_) => ExitCode::TimedOut,
             Self::Interrupted(_) => ExitCode::Interrupted,
+            Self::OutputClosed => ExitCode::Success,
         }
+    }
+
+    /// Whether the error is to be printed (a closed output is not: there is no one to read it).
+    pub fn is_reported(&self) -> bool {
+        !matches!(self, Self::OutputClosed)
     }
 
     /// A usage error.

@@ -52,7 +52,9 @@ pub async fn main_with(cli: Cli) -> ExitCode {
     match run(&ctx, cli.command).await {
         Ok(()) => ExitCode::Success,
         Err(error) => {
-            let _ = ctx.err.line(format!("error: {error}"));
+            if error.is_reported() {
+                let _ = ctx.err.line(format!("error: {error}"));
+            }
             error.exit_code()
         }
     }

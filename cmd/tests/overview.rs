@@ -245,6 +245,40 @@ async fn version_reports_the_operator_and_the_served_medusa_versions() {
 }
 
 #[tokio::test]
+async fn version_on_a_cluster_without_the_operator_says_it_is_not_installed() {
+    let (client, _fake) = Fake::start();
+    let outcome = Run::on(&client).run("version").await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    let line = outcome.stdout.lines().nth(1).unwrap();
+    assert!(
+        line.starts_with("k8ssandra-operator: not found: no Deployment labelled app.kubernetes.io/name=k8ssandra-operator"),
+        "{line}"
+    );
+    assert!(
+        !outcome.stdout.contains("permissions"),
+        "{}",
+        outcome.stdout
+    );
+}
+
+#[tokio::test]
+async fn version_without_the_right_to_list_deployments_says_so() {
+    let (client, fake) = Fake::start();
+    fake.fail(
+        "GET",
+        "/apis/apps/v1/deployments",
+        403,
+        "deployments.apps is forbidden: User \"dev\" cannot list resource \"deployments\" in API group \"apps\" at the cluster scope",
+    );
+    let outcome = Run::on(&client).run("version").await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    assert_eq!(
+        outcome.stdout.lines().nth(1).unwrap(),
+        "k8ssandra-operator: unknown: you cannot list Deployments in all namespaces (you need list on deployments.apps cluster-wide)"
+    );
+}
+
+#[tokio::test]
 async fn version_says_when_the_medusa_crds_are_missing() {
     let (client, fake) = Fake::start();
     let _fake = fake.without_group("medusa.k8ssandra.io");

@@ -365,3 +365,35 @@ pub async fn plugin(
         stderr: err.text(),
     })
 }
+
+/// `name`, or `name-2`, `name-3`... : the first that no earlier sample of the kind took (two
+/// samples may share a name, and a suffixed name may be another sample's own).
+pub fn unique_name(
+    used: &mut std::collections::BTreeSet<(String, String)>,
+    kind: &str,
+    name: &str,
+) -> String {
+    let mut candidate = name.to_owned();
+    let mut n = 1;
+    while !used.insert((kind.to_owned(), candidate.clone())) {
+        n += 1;
+        candidate = format!("{name}-{n}");
+    }
+    candidate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_names_stay_unique_when_many_samples_share_one() {
+        let mut used = std::collections::BTreeSet::new();
+        let names: Vec<String> = ["demo", "demo", "demo-2", "demo", "demo"]
+            .iter()
+            .map(|n| unique_name(&mut used, "K8ssandraCluster", n))
+            .collect();
+        assert_eq!(names, ["demo", "demo-2", "demo-2-2", "demo-3", "demo-4"]);
+        assert_eq!(unique_name(&mut used, "MedusaBackup", "demo"), "demo");
+    }
+}

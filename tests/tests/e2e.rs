@@ -28,7 +28,9 @@ use kube::{Api, Client};
 use kubectl_medusa::error::ExitCode as Exit;
 use medusa_crds::*;
 use medusa_e2e::cluster::{Detection, detect};
-use medusa_e2e::{Failure, Harness, Outcome, cassandra_pod, datacenter, denied_by, ensure, plugin};
+use medusa_e2e::{
+    Failure, Harness, Outcome, cassandra_pod, datacenter, denied_by, ensure, plugin, unique_name,
+};
 use serde_json::{Value, json};
 
 type Scenario = for<'a> fn(&'a Harness) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
@@ -236,11 +238,7 @@ async fn the_api_server_accepts_every_sample_and_our_model_writes_it_back_unchan
             .as_str()
             .unwrap_or("sample")
             .to_owned();
-        let unique = if used.insert((kind.clone(), name.clone())) {
-            name
-        } else {
-            format!("{name}-{}", used.len())
-        };
+        let unique = unique_name(&mut used, &kind, &name);
         value["metadata"]["name"] = json!(unique);
         for key in [
             "uid",

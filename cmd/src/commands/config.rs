@@ -398,25 +398,25 @@ fn display(value: Option<&Value>) -> String {
 
 async fn effective(ctx: &Ctx, args: EffectiveArgs) -> Result<()> {
     let namespace = ctx.namespace().to_owned();
-    let cluster = api::get::<K8ssandraCluster>(ctx, &namespace, &args.cluster).await?;
+    let cluster = api::get::<K8ssandraCluster>(ctx, &namespace, &args.k8ssandra_cluster).await?;
     let medusa = cluster.spec.medusa.clone().ok_or_else(|| {
         CliError::Failed(format!(
             "K8ssandraCluster {namespace}/{} has no spec.medusa: Medusa is not enabled on it",
-            args.cluster
+            args.k8ssandra_cluster
         ))
     })?;
     let configuration = match medusa.configuration_name() {
         Some(name) => Some(api::get_opt::<MedusaConfiguration>(ctx, &namespace, name).await?.ok_or_else(|| {
             CliError::NotFound(format!(
                 "K8ssandraCluster {namespace}/{} references MedusaConfiguration {name:?}, which does not exist: the operator cannot merge its storage",
-                args.cluster
+                args.k8ssandra_cluster
             ))
         })?),
         None => None,
     };
     let effective = cluster.effective_storage(configuration.as_ref(), true);
     if matches!(args.output, ListOutput::Json | ListOutput::Yaml) {
-        let value = serde_json::json!({"cluster": args.cluster, "configuration": medusa.configuration_name(), "effective": effective});
+        let value = serde_json::json!({"cluster": args.k8ssandra_cluster, "configuration": medusa.configuration_name(), "effective": effective});
         return ctx.out.write(&if args.output == ListOutput::Json {
             output::json(&value)?
         } else {

@@ -21,14 +21,34 @@ struct Versions {
     plugin_speaks: &'static str,
 }
 
-async fn operator_version(client: &kube::Client) -> Option<String> {
+/// What the search for the operator's Deployment found.
+#[derive(Debug)]
+enum OperatorSearch {
+    /// Its image tag.
+    Found(String),
+    /// Listed, and none of the Deployments is the operator.
+    NotInstalled,
+    /// The API server refused to list Deployments across namespaces (403).
+    Forbidden,
+    /// Any other failure.
+    Failed(String),
+}
+
+/// The labels the operator's Deployment carries: its Helm chart's, then its kustomize base's.
+const OPERATOR_SELECTORS: [&str; 2] = [
+    "app.kubernetes.io/name=k8ssandra-operator",
+    "control-plane=k8ssandra-operator",
+];
+
+async fn operator_version(client: &kube::Client) -> OperatorSearch {
     let api: kube::Api<Deployment> = kube::Api::all(client.clone());
-    for selector in [
-        "app.kubernetes.io/name=k8ssandra-operator",
-        "control-plane=k8ssandra-operator",
-    ] {
-        let Ok(list) = api.list(&ListParams::default().labels(selector)).await else {
-            continue;
+    for selector in OPERATOR_SELECTORS {
+        let list = match api.list(&ListParams::default().labels(selector)).await {
+            Ok(list) => list,
+            Err(kube::Error::Api(status)) if status.code == 403 => {
+                return OperatorSearch::Forbidden;
+            }
+            Err(e) => return OperatorSearch::Failed(e.to_string()),
         };
         for deployment in list.items {
             let image = deployment
@@ -43,11 +63,34 @@ async fn operator_version(client: &kube::Client) -> Option<String> {
                 })
                 .and_then(|c| c.image);
             if let Some(image) = image {
-                return Some(image.rsplit(':').next().unwrap_or(&image).to_owned());
+                return OperatorSearch::Found(
+                    image.rsplit(':').next().unwrap_or(&image).to_owned(),
+                );
             }
         }
     }
-    None
+    OperatorSearch::NotInstalled
+}
+
+impl OperatorSearch {
+    fn version(&self) -> Option<String> {
+        match self {
+            Self::Found(version) => Some(version.clone()),
+            _ => None,
+        }
+    }
+
+    fn line(&self) -> String {
+        match self {
+            Self::Found(version) => version.clone(),
+            Self::NotInstalled => format!(
+                "not found: no Deployment labelled {} or {} in any namespace; install k8ssandra-operator, or check its labels",
+                OPERATOR_SELECTORS[0], OPERATOR_SELECTORS[1]
+            ),
+            Self::Forbidden => "unknown: you cannot list Deployments in all namespaces (you need list on deployments.apps cluster-wide)".to_owned(),
+            Self::Failed(error) => format!("unknown: listing Deployments failed ({error})"),
+        }
+    }
 }
 
 /// Runs `version`.
@@ -59,10 +102,12 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         plugin_speaks: SPOKEN,
     };
     let mut unreachable = None;
+    let mut operator = OperatorSearch::NotInstalled;
     if !args.client {
         match ctx.client().await {
             Ok(client) => {
-                versions.operator = operator_version(client).await;
+                operator = operator_version(client).await;
+                versions.operator = operator.version();
                 match kube::discovery::group(client, "medusa.k8ssandra.io").await {
                     Ok(group) => {
                         versions.served_medusa_versions =
@@ -92,10 +137,8 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         ctx.out.line(format!("cluster: unreachable ({reason})"))?;
         return Ok(());
     }
-    ctx.out.line(format!(
-        "k8ssandra-operator: {}",
-        versions.operator.as_deref().unwrap_or("unknown (its Deployment cannot be listed with your permissions, or it is named differently)")
-    ))?;
+    ctx.out
+        .line(format!("k8ssandra-operator: {}", operator.line()))?;
     match &versions.served_medusa_versions {
         Some(served) if served.is_empty() => ctx.out.line(
             "medusa.k8ssandra.io: not served: Medusa CRDs not found: is k8ssandra-operator installed with Medusa enabled?",
