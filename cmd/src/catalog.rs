@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use medusa_crds::backup::parse_human_size;
-use medusa_crds::status::{DerivedStatus, Phase, backup_job_status, backup_status};
+use medusa_crds::status::{DerivedStatus, Graces, Phase, backup_job_status, backup_status};
 use medusa_crds::wire::meaningful;
 use medusa_crds::{MedusaBackup, MedusaBackupJob};
 use serde::Serialize;
@@ -89,11 +89,11 @@ pub fn backup_rows(
     for job in jobs {
         let k = key(&job.metadata);
         let backup = records.remove(&k);
-        let status = backup_job_status(&job, backup.as_ref(), now);
+        let status = backup_job_status(&job, backup.as_ref(), now, Graces::default());
         rows.push(row(k, Origin::Job, status, Some(job), backup));
     }
     for (k, backup) in records {
-        let status = backup_status(&backup);
+        let status = backup_status(&backup, now, Graces::default());
         rows.push(row(k, Origin::Sync, status, None, Some(backup)));
     }
     rows

@@ -182,6 +182,25 @@ pub struct WaitArgs {
     pub timeout: Duration,
 }
 
+/// How long a finished backup job may go without its MedusaBackup record.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct RecordGraceArgs {
+    /// How long after a backup job's finishTime the operator may take to write its MedusaBackup
+    /// record and the record's status; past it, a backup without them is failed.
+    #[arg(long, value_parser = parse_duration, default_value = "5m", value_name = "DURATION")]
+    pub record_grace: Duration,
+}
+
+impl RecordGraceArgs {
+    /// The graces of the derived status, with this record grace.
+    pub fn graces(self) -> medusa_crds::status::Graces {
+        medusa_crds::status::Graces {
+            record: chrono::Duration::from_std(self.record_grace).unwrap_or(chrono::Duration::MAX),
+            ..medusa_crds::status::Graces::default()
+        }
+    }
+}
+
 /// Options of commands that create objects.
 #[derive(Clone, Debug, Args)]
 pub struct CreateArgs {
@@ -215,7 +234,7 @@ pub enum BackupCommand {
     /// Everything about one backup: status, pods, nodes, files, size, timings, restores.
     Describe(NameArgs),
     /// Attach to a running backup; the exit code is its outcome.
-    Watch(WatchArgs),
+    Watch(BackupWatchArgs),
     /// Delete backup records (the data stays in the bucket).
     Delete(BackupDeleteArgs),
     /// The newest successful backup of a datacenter.
@@ -242,6 +261,9 @@ pub struct BackupCreateArgs {
     /// Waiting.
     #[command(flatten)]
     pub wait: WaitArgs,
+    /// The record's grace.
+    #[command(flatten)]
+    pub record: RecordGraceArgs,
     /// Creation.
     #[command(flatten)]
     pub create: CreateArgs,
@@ -297,6 +319,17 @@ pub struct WatchArgs {
     /// Print only the final object in this format.
     #[arg(short = 'o', long, value_enum)]
     pub output: Option<ObjectOutput>,
+}
+
+/// `backup watch NAME`.
+#[derive(Debug, Args)]
+pub struct BackupWatchArgs {
+    /// What any watch takes.
+    #[command(flatten)]
+    pub watch: WatchArgs,
+    /// The record's grace.
+    #[command(flatten)]
+    pub record: RecordGraceArgs,
 }
 
 /// `backup delete`.
@@ -559,6 +592,9 @@ pub struct ScheduleRunArgs {
     /// Output format of the created object.
     #[arg(short = 'o', long, value_enum)]
     pub output: Option<ObjectOutput>,
+    /// The record's grace (backup schedules).
+    #[command(flatten)]
+    pub record: RecordGraceArgs,
 }
 
 /// `kubectl medusa config`.

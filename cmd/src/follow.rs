@@ -12,7 +12,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 use kube::runtime::watcher::Event;
-use medusa_crds::status::{DerivedStatus, Phase, backup_job_status, restore_status, task_status};
+use medusa_crds::status::{
+    DerivedStatus, Graces, Phase, backup_job_status, restore_status, task_status,
+};
 use medusa_crds::{MedusaBackup, MedusaBackupJob, MedusaRestoreJob, MedusaTask};
 
 use crate::context::Ctx;
@@ -58,12 +60,6 @@ pub struct Snapshot {
     pub items: Vec<Item>,
 }
 
-/// Whether a phase ends the wait. Unknown is final too: it is what a finished operation
-/// looks like when its result cannot be confirmed (see its anomalies).
-fn terminal(phase: Phase) -> bool {
-    matches!(phase, Phase::Succeeded | Phase::Failed | Phase::Unknown)
-}
-
 impl Snapshot {
     /// The overall phase: the worst outcome once every object ended, else Running or Pending.
     pub fn phase(&self) -> Phase {
@@ -72,7 +68,7 @@ impl Snapshot {
             .iter()
             .map(|i| i.status.as_ref().map_or(Phase::Pending, |s| s.phase))
             .collect();
-        if !phases.is_empty() && phases.iter().all(|p| terminal(*p)) {
+        if !phases.is_empty() && phases.iter().all(|p| p.is_terminal()) {
             if phases.contains(&Phase::Failed) {
                 Phase::Failed
             } else if phases.contains(&Phase::Unknown) {
@@ -152,14 +148,16 @@ pub enum BackupEvent {
 pub struct BackupTracker {
     jobs: BTreeMap<(String, String), Option<MedusaBackupJob>>,
     backups: BTreeMap<(String, String), Option<MedusaBackup>>,
+    graces: Graces,
 }
 
 impl BackupTracker {
-    /// Follows these jobs (namespace, name).
-    pub fn new(keys: &[(String, String)]) -> Self {
+    /// Follows these jobs (namespace, name), giving the operator these graces between writes.
+    pub fn new(keys: &[(String, String)], graces: Graces) -> Self {
         Self {
             jobs: keys.iter().map(|k| (k.clone(), None)).collect(),
             backups: keys.iter().map(|k| (k.clone(), None)).collect(),
+            graces,
         }
     }
 
@@ -189,7 +187,7 @@ impl Tracker for BackupTracker {
                     Some(job) => {
                         let status = job.status.clone().unwrap_or_default();
                         (
-                            Some(backup_job_status(job, backup, now)),
+                            Some(backup_job_status(job, backup, now, self.graces)),
                             pods_of(status.finished(), status.failed(), status.in_progress()),
                         )
                     }
@@ -254,7 +252,7 @@ impl Tracker for RestoreTracker {
                 status: self
                     .job
                     .as_ref()
-                    .map(|job| restore_status(job, self.first_finish, now)),
+                    .map(|job| restore_status(job, self.first_finish, now, Graces::default())),
                 pods: Vec::new(),
             }],
         }
@@ -304,7 +302,7 @@ impl Tracker for TaskTracker {
                             .filter_map(|r| r.pod_name.clone())
                             .collect();
                         (
-                            Some(task_status(task, now)),
+                            Some(task_status(task, now, Graces::default())),
                             pods_of(&finished, s.failed(), s.in_progress()),
                         )
                     }

@@ -11,6 +11,7 @@ use kube::runtime::watcher::Event;
 use kubectl_medusa::context::Ctx;
 use kubectl_medusa::error::ExitCode;
 use kubectl_medusa::follow::{BackupEvent, BackupTracker, Subject, TaskTracker, drive};
+use medusa_crds::status::Graces;
 use medusa_crds::*;
 use support::{NS, now};
 
@@ -65,7 +66,7 @@ async fn follow_backups(
     timeout: Duration,
 ) -> (ExitCode, String) {
     let (ctx, _out, err) = Ctx::for_test(None, NS, now(), None);
-    let mut tracker = BackupTracker::new(&keys(names));
+    let mut tracker = BackupTracker::new(&keys(names), Graces::default());
     let result = drive(
         &ctx,
         &mut tracker,
@@ -104,6 +105,56 @@ async fn success_needs_the_finished_job_and_its_successful_record() {
     )
     .await;
     assert_eq!(code, ExitCode::Success);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_record_created_then_given_its_status_is_a_success_never_a_verdict_between() {
+    let (code, err) = follow_backups(
+        &["nightly"],
+        vec![
+            applied(job("nightly")),
+            applied(done("nightly")),
+            recorded(one_record("nightly").without_status()),
+            recorded(one_record("nightly")),
+        ],
+        Duration::from_secs(600),
+    )
+    .await;
+    assert_eq!(code, ExitCode::Success, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_record_that_never_comes_fails_when_the_grace_ends_without_any_new_event() {
+    let started = tokio::time::Instant::now();
+    let (code, err) = follow_backups(
+        &["nightly"],
+        vec![applied(done("nightly"))],
+        Duration::from_secs(3600),
+    )
+    .await;
+    assert_eq!(code, ExitCode::Failed, "{err}");
+    // finishTime is 12:01:00, the command starts at 12:00:00, the grace is 5 minutes: the
+    // next one-second tick after 12:06:00 ends the wait.
+    let waited = started.elapsed().as_secs();
+    assert!(
+        (6 * 60..=6 * 60 + 1).contains(&waited),
+        "waited {waited}s\n{err}"
+    );
+    assert!(
+        err.contains("nightly  Running  1/1 pods  recording the backup"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: nightly: the job finished at 2024-05-01T12:01:00+00:00"),
+        "{err}"
+    );
+    assert!(
+        err.lines().last().unwrap().ends_with(
+            "error: backup nightly: every pod finished but the operator wrote no MedusaBackup record"
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -230,7 +281,7 @@ async fn a_transient_watch_error_is_reported_and_retried() {
 #[tokio::test(start_paused = true)]
 async fn a_watch_that_ends_is_a_failure_that_says_how_to_resume() {
     let (ctx, _out, _err) = Ctx::for_test(None, NS, now(), None);
-    let mut tracker = BackupTracker::new(&keys(&["nightly"]));
+    let mut tracker = BackupTracker::new(&keys(&["nightly"]), Graces::default());
     let ended = futures::stream::iter(vec![applied(job("nightly"))]);
     let error = drive(
         &ctx,
@@ -297,7 +348,7 @@ async fn a_purge_that_ran_on_no_pod_is_flagged() {
 #[tokio::test(start_paused = true)]
 async fn quiet_mode_prints_no_progress() {
     let (ctx, _out, err) = Ctx::for_test(None, NS, now(), None);
-    let mut tracker = BackupTracker::new(&keys(&["nightly"]));
+    let mut tracker = BackupTracker::new(&keys(&["nightly"]), Graces::default());
     let result = drive(
         &ctx,
         &mut tracker,

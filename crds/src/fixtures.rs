@@ -266,6 +266,13 @@ impl MedusaBackup {
         self
     }
 
+    /// No status at all: the record as the operator's create leaves it, before its status
+    /// patch.
+    pub fn without_status(mut self) -> Self {
+        self.status = None;
+        self
+    }
+
     /// Sets the size.
     pub fn size(mut self, size: &str, files: i64) -> Self {
         let status = self.status_mut();

@@ -3,7 +3,63 @@
 //! The operator signals completion only by `finishTime`, and failure differently per kind
 //! (section 6 of the operator notes). These functions turn the raw fields into Pending, Running
 //! (with progress), Succeeded, Failed (with the reason and the pods) or Unknown, and report the
-//! anomalies the operator is known to produce, with what they mean.
+//! anomalies the operator is known to produce, with what they mean and what to do.
+//!
+//! The operator writes each object in several requests, so a reader sees it between two of
+//! them. Every state on the way to a success is Pending or Running with a plain reason, never a
+//! verdict; a gap between two writes becomes a failure only when a grace period ([`Graces`])
+//! has passed without the next one. The states, in the operator's write order:
+//!
+//! **MedusaBackupJob and its MedusaBackup** (`controllers/medusa/medusabackupjob_controller.go`)
+//!
+//! | after the operator's write | the cluster holds | derived |
+//! |---|---|---|
+//! | (the user creates the job) | no status | Pending: waiting for the operator to start it |
+//! | `Update`: ownerReference to the CassandraDatacenter | no status | Pending (NotStarted after [`Graces::start`]: the operator retries an error it does not report) |
+//! | status patch: `startTime` | `startTime`, no pod listed | Running: starting the backup on the pods |
+//! | status patch: `inProgress` = every pod | pods in progress | Running: backing up on N pod(s) |
+//! | status patch per check: pods leave `inProgress` for `finished` or `failed` | progress | Running: backing up on N pod(s) |
+//! | (the last pod left `inProgress`) | no pod in progress, no `finishTime` | Running: every pod done; recording the finish time |
+//! | status patch: `finishTime`, with `failed` non-empty | | Failed: the backup failed on N of M pod(s) (no MedusaBackup is ever written) |
+//! | status patch: `finishTime`, no pod failed | no MedusaBackup yet | Running: recording the backup; Failed (FinishedWithoutBackup) after [`Graces::record`] |
+//! | create MedusaBackup (the API server drops a status sent with a create) | a record without status | Running: recording the backup; Failed (BackupRecordWithoutStatus) after [`Graces::record`] |
+//! | status patch of the MedusaBackup: Medusa's summary | `status.status` | SUCCESS: Succeeded; FAILED or UNKNOWN: Failed; IN_PROGRESS: Unknown (BackupInProgressAfterJobFinished, cassandra-medusa#965) |
+//!
+//! **MedusaRestoreJob** (`controllers/medusa/medusarestorejob_controller.go`)
+//!
+//! | after the operator's write | the cluster holds | derived |
+//! |---|---|---|
+//! | (the user creates the restore) | no status | Pending |
+//! | `Update`: ownerReference (the status it set in memory is not written) | no status | Pending |
+//! | `Status().Update` after failed checks: `startTime`, `restoreKey`, `finishTime`, `message` | `message` | Failed, with the operator's message |
+//! | status patch: `startTime`, `restoreKey`, `restorePrepared`, `restoreMapping` | prepared | Running 1/3: stopping the datacenter |
+//! | status patch: `datacenterStopped` | stopped | Running 2/3: restoring (the datacenter restarts, medusa-restore downloads) |
+//! | status patch: `finishTime` | finished | Succeeded 3/3 |
+//! | (a later reconcile, after an operator restart) `finishTime` rewritten | finished | Succeeded, with RestoreFinishTimeRewritten |
+//!
+//! A restore that has `startTime` without `restorePrepared` (never written by today's
+//! operator, which writes both at once) is Running 0/3: computing the host mapping.
+//!
+//! **MedusaTask** (`controllers/medusa/medusatask_controller.go`)
+//!
+//! | after the operator's write | the cluster holds | derived |
+//! |---|---|---|
+//! | (the user or a schedule creates the task) | no status | Pending |
+//! | `Update`: ownerReference | no status | Pending |
+//! | purge, prepare_restore: status patch `startTime`, `inProgress` = every pod | pods in progress | Running: purge running on N pod(s), one after another |
+//! | status patch per pod: it leaves `inProgress` for `finished` (with purge counts) or `failed` | progress | Running |
+//! | (the last pod is done) | no pod in progress, no `finishTime` | Running: every pod done; recording the finish time (a purge creates `<task>-sync` first) |
+//! | status patch: `finishTime` | `failed` non-empty: Failed naming the pods; else Succeeded (TaskRanOnNoPods when no pod ran it) | |
+//! | sync: status patch `startTime` | started | Running: listing the backups in storage |
+//! | sync: MedusaBackups created and deleted, then status patch `finishTime` with `finished` = the pod that answered | | Succeeded |
+//! | sync: no pod answered; the next reconcile patches `finishTime` with `finished` empty | | Failed: the sync reached no pod |
+//!
+//! **MedusaBackupSchedule**: `status.lastExecution` and `status.nextSchedule` are written
+//! before the job `<schedule>-<unix seconds>` is created; see [`schedule_state`] and
+//! [`crate::naming::scheduled_run`] for which jobs are a schedule's runs.
+//!
+//! Unknown is a verdict too (see [`Phase::is_terminal`]): it is derived only where no further
+//! write of the operator will change the object.
 
 use std::fmt;
 
@@ -18,13 +74,29 @@ use crate::types::{
 };
 use crate::wire::{is_zero_time, meaningful};
 
-/// How long after `finishTime` a backup job may go without its MedusaBackup before we call it
-/// an anomaly: the operator creates the record right after it writes `finishTime`.
-pub const BACKUP_RECORD_GRACE: Duration = Duration::seconds(60);
+/// How long the operator may take between two writes it makes in a row before the gap counts
+/// as a fault it will not repair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Graces {
+    /// After a backup job's `finishTime`, for its MedusaBackup and that record's status. The
+    /// operator writes `finishTime`, then asks the pods for Medusa's summary (listing every
+    /// backup in storage, slow on large buckets), then creates the record, then patches its
+    /// status, all in one reconcile; it never retries once `finishTime` is set.
+    pub record: Duration,
+    /// After creation, for the operator's first status write. Its first reconcile only adds an
+    /// owner reference and requeues after 15 s; longer means it retries an error it does not
+    /// report (this only adds the NotStarted anomaly: the object may still start).
+    pub start: Duration,
+}
 
-/// How long a job may stay without `startTime` before we say the operator is not acting on it.
-/// Its first reconcile only adds an owner reference and requeues after 15 s.
-pub const PENDING_GRACE: Duration = Duration::seconds(120);
+impl Default for Graces {
+    fn default() -> Self {
+        Self {
+            record: Duration::minutes(5),
+            start: Duration::seconds(120),
+        }
+    }
+}
 
 /// The phase of a job-like resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -42,9 +114,10 @@ pub enum Phase {
 }
 
 impl Phase {
-    /// Whether the operation has ended one way or the other.
+    /// Whether this is a verdict: Succeeded, Failed, or Unknown (which is derived only where
+    /// no further write of the operator will change the object). `--wait` ends on it.
     pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Succeeded | Self::Failed)
+        matches!(self, Self::Succeeded | Self::Failed | Self::Unknown)
     }
 
     /// The lower-case name used by `--status` filters.
@@ -130,11 +203,21 @@ pub enum Anomaly {
     },
     /// The MedusaBackup says IN_PROGRESS although its job finished on every node.
     BackupInProgressAfterJobFinished,
-    /// The job finished without failures but no MedusaBackup was written.
+    /// The job finished without failures but no MedusaBackup was written within the grace.
     #[serde(rename_all = "camelCase")]
     FinishedWithoutBackup {
         /// The job's finishTime.
         finished_at: DateTime<Utc>,
+        /// The job's datacenter.
+        datacenter: String,
+    },
+    /// The MedusaBackup exists, but its status was not written within the grace.
+    #[serde(rename_all = "camelCase")]
+    BackupRecordWithoutStatus {
+        /// The record's (and the job's) name.
+        name: String,
+        /// Its datacenter.
+        datacenter: String,
     },
     /// The MedusaBackup says SUCCESS but not every node completed it.
     #[serde(rename_all = "camelCase")]
@@ -194,6 +277,7 @@ impl Anomaly {
             Self::FinishedWithPodsInProgress { .. } => "FinishedWithPodsInProgress",
             Self::BackupInProgressAfterJobFinished => "BackupInProgressAfterJobFinished",
             Self::FinishedWithoutBackup { .. } => "FinishedWithoutBackup",
+            Self::BackupRecordWithoutStatus { .. } => "BackupRecordWithoutStatus",
             Self::IncompleteBackup { .. } => "IncompleteBackup",
             Self::BackupInProgressWithFinishTime => "BackupInProgressWithFinishTime",
             Self::RestoreFinishTimeRewritten { .. } => "RestoreFinishTimeRewritten",
@@ -224,12 +308,19 @@ impl fmt::Display for Anomaly {
                 pods.join(", ")
             ),
             Self::BackupInProgressAfterJobFinished => f.write_str(
-                "the MedusaBackup says IN_PROGRESS although every pod finished: Medusa's summary was read too early; run a sync (kubectl medusa sync) to refresh the record before restoring from it",
+                "Medusa's summary says IN_PROGRESS although every pod finished the backup (cassandra-medusa#965: a leftover node record outside the backup's token map), and nothing updates a MedusaBackup once written; when its finishedNodes equals totalNodes the data is complete and the operator restores from it; to correct the record, upgrade Medusa to a release with the fix, delete the record (the data stays in storage) and run kubectl medusa sync",
             ),
-            Self::FinishedWithoutBackup { finished_at } => write!(
+            Self::FinishedWithoutBackup {
+                finished_at,
+                datacenter,
+            } => write!(
                 f,
-                "the job finished at {} without failures, but no MedusaBackup record exists: the operator could not find the backup summary or could not create the record (see its logs); if the backup is in storage, a sync (kubectl medusa sync) imports it",
+                "the job finished at {} on every pod without a failure, but the operator wrote no MedusaBackup record: it could not get Medusa's summary of the backup from a pod (operator log: \"Failed to get backup summary\") or could not create the record, and it does not retry once finishTime is set; if the backup reached storage, kubectl medusa sync --dc {datacenter} imports it, otherwise back up again",
                 finished_at.to_rfc3339()
+            ),
+            Self::BackupRecordWithoutStatus { name, datacenter } => write!(
+                f,
+                "the operator created the MedusaBackup {name:?} but never wrote its status (its status patch failed) and it never updates an existing record: delete the record (kubectl medusa backup delete {name}; the data stays in storage), then kubectl medusa sync --dc {datacenter} imports it again with its status"
             ),
             Self::IncompleteBackup {
                 finished_nodes,
@@ -239,7 +330,7 @@ impl fmt::Display for Anomaly {
                 "only {finished_nodes} of {total_nodes} nodes completed this backup: a restore from it is refused (\"target backup has not completed successfully\")"
             ),
             Self::BackupInProgressWithFinishTime => f.write_str(
-                "the MedusaBackup says IN_PROGRESS but has a finishTime: its status was taken before Medusa finished; run a sync to refresh it",
+                "the MedusaBackup says IN_PROGRESS but has a finishTime: Medusa's summary said IN_PROGRESS when the operator wrote it (cassandra-medusa#965), and nothing updates a record once written; when finishedNodes equals totalNodes the data is complete; to correct the record, upgrade Medusa to a release with the fix, delete the record (the data stays in storage) and run kubectl medusa sync",
             ),
             Self::RestoreFinishTimeRewritten { previous, current } => write!(
                 f,
@@ -332,9 +423,13 @@ fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-fn not_started(created: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<Anomaly> {
+fn not_started(
+    created: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    graces: Graces,
+) -> Option<Anomaly> {
     let waiting = now - created?;
-    (waiting > PENDING_GRACE).then(|| Anomaly::NotStarted {
+    (waiting > graces.start).then(|| Anomaly::NotStarted {
         waiting_seconds: waiting.num_seconds(),
     })
 }
@@ -355,11 +450,12 @@ fn zero_time_text(t: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Tim
 /// A MedusaBackupJob, joined with its MedusaBackup (same name) when it exists.
 ///
 /// Succeeded only when `finishTime` is set, `failed` is empty and the MedusaBackup exists with
-/// status SUCCESS.
+/// status SUCCESS; the steps between are in the module's table.
 pub fn backup_job_status(
     job: &MedusaBackupJob,
     backup: Option<&MedusaBackup>,
     now: DateTime<Utc>,
+    graces: Graces,
 ) -> DerivedStatus {
     let status = job.status.clone().unwrap_or_default();
     let started = meaningful(status.start_time.as_ref());
@@ -392,7 +488,15 @@ pub fn backup_job_status(
                     pods: in_progress.clone(),
                 });
             }
-            if !failed.is_empty() {
+            if failed.is_empty() {
+                let record = Record {
+                    job: job.metadata.name.as_deref().unwrap_or_default(),
+                    datacenter: &job.spec.cassandra_datacenter,
+                    finished_at,
+                    overdue: now - finished_at > graces.record,
+                };
+                record.outcome(backup, &mut anomalies)
+            } else {
                 let mut out = DerivedStatus::new(Phase::Failed).reason(format!(
                     "the backup failed on {} of {} pod(s): {}",
                     failed.len(),
@@ -401,47 +505,25 @@ pub fn backup_job_status(
                 ));
                 out.pods = failed;
                 out
-            } else {
-                match backup
-                    .and_then(|b| b.status.as_ref())
-                    .and_then(|s| s.status.as_ref())
-                {
-                    Some(BackupStatus::Success) => DerivedStatus::new(Phase::Succeeded),
-                    Some(BackupStatus::InProgress) => {
-                        anomalies.push(Anomaly::BackupInProgressAfterJobFinished);
-                        DerivedStatus::new(Phase::Unknown)
-                            .reason("every pod finished but the MedusaBackup says IN_PROGRESS")
-                    }
-                    Some(BackupStatus::Failed) => DerivedStatus::new(Phase::Failed)
-                        .reason("every pod finished but Medusa's summary says FAILED"),
-                    Some(other) => DerivedStatus::new(Phase::Unknown).reason(format!(
-                        "every pod finished but the MedusaBackup status is {other}"
-                    )),
-                    None if backup.is_some() => DerivedStatus::new(Phase::Unknown)
-                        .reason("every pod finished but the MedusaBackup has no status"),
-                    None if now - finished_at < BACKUP_RECORD_GRACE => {
-                        DerivedStatus::new(Phase::Running)
-                            .reason("every pod finished; waiting for the MedusaBackup record")
-                    }
-                    None => {
-                        anomalies.push(Anomaly::FinishedWithoutBackup { finished_at });
-                        DerivedStatus::new(Phase::Unknown)
-                            .reason("every pod finished but no MedusaBackup record was written")
-                    }
-                }
             }
         }
         (Some(_), None) => {
-            let mut out = DerivedStatus::new(Phase::Running).reason(if in_progress.is_empty() {
-                "backups launched; collecting results".to_owned()
-            } else {
+            let reason = if !in_progress.is_empty() {
                 format!("backing up on {} pod(s)", in_progress.len())
-            });
+            } else if done == 0 {
+                // Between the operator's `startTime` patch and its `inProgress` patch: it is
+                // calling each pod's Medusa to start the backup.
+                "starting the backup on the pods".to_owned()
+            } else {
+                // The last pod left `inProgress`; the next reconcile writes `finishTime`.
+                "every pod done; recording the finish time".to_owned()
+            };
+            let mut out = DerivedStatus::new(Phase::Running).reason(reason);
             out.pods = in_progress;
             out
         }
         (None, None) => {
-            anomalies.extend(not_started(created(&job.metadata), now));
+            anomalies.extend(not_started(created(&job.metadata), now, graces));
             DerivedStatus::new(Phase::Pending).reason("waiting for the operator to start it")
         }
     };
@@ -453,6 +535,66 @@ pub fn backup_job_status(
     out.finished = finished;
     out.anomalies = anomalies;
     out
+}
+
+/// What the operator does after a backup job finished on every pod without a failure: it
+/// creates the MedusaBackup, then patches the record's status with Medusa's summary.
+struct Record<'a> {
+    job: &'a str,
+    datacenter: &'a str,
+    finished_at: DateTime<Utc>,
+    /// Whether the record grace has passed since `finishTime`.
+    overdue: bool,
+}
+
+impl Record<'_> {
+    fn outcome(
+        &self,
+        backup: Option<&MedusaBackup>,
+        anomalies: &mut Vec<Anomaly>,
+    ) -> DerivedStatus {
+        const RECORDING: &str = "recording the backup";
+        let Some(backup) = backup else {
+            if !self.overdue {
+                return DerivedStatus::new(Phase::Running).reason(RECORDING);
+            }
+            anomalies.push(Anomaly::FinishedWithoutBackup {
+                finished_at: self.finished_at,
+                datacenter: self.datacenter.to_owned(),
+            });
+            return DerivedStatus::new(Phase::Failed)
+                .reason("every pod finished but the operator wrote no MedusaBackup record");
+        };
+        match backup.status.as_ref().and_then(|s| s.status.as_ref()) {
+            Some(BackupStatus::Success) => DerivedStatus::new(Phase::Succeeded),
+            Some(BackupStatus::InProgress) => {
+                anomalies.push(Anomaly::BackupInProgressAfterJobFinished);
+                DerivedStatus::new(Phase::Unknown)
+                    .reason("every pod finished but Medusa's summary says IN_PROGRESS")
+            }
+            Some(BackupStatus::Failed | BackupStatus::StatusUnknown) => {
+                let said = backup
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.status.as_ref())
+                    .map_or("", BackupStatus::as_str);
+                DerivedStatus::new(Phase::Failed)
+                    .reason(format!("every pod finished but Medusa's summary says {said}"))
+            }
+            Some(BackupStatus::Unknown(other)) => DerivedStatus::new(Phase::Unknown).reason(
+                format!("every pod finished but Medusa's summary says {other:?}, a status this plugin does not know"),
+            ),
+            None if !self.overdue => DerivedStatus::new(Phase::Running).reason(RECORDING),
+            None => {
+                anomalies.push(Anomaly::BackupRecordWithoutStatus {
+                    name: self.job.to_owned(),
+                    datacenter: self.datacenter.to_owned(),
+                });
+                DerivedStatus::new(Phase::Failed)
+                    .reason("every pod finished but the operator never wrote the MedusaBackup's status")
+            }
+        }
+    }
 }
 
 fn incomplete(backup: &MedusaBackup) -> Option<Anomaly> {
@@ -468,7 +610,11 @@ fn incomplete(backup: &MedusaBackup) -> Option<Anomaly> {
 }
 
 /// A MedusaBackup on its own (also those imported by a sync, which have no job).
-pub fn backup_status(backup: &MedusaBackup) -> DerivedStatus {
+///
+/// The operator writes a record's status right after creating it and never again, so a record
+/// still without status after the record grace is a failed recording, and one that says
+/// IN_PROGRESS with a `finishTime` will stay so.
+pub fn backup_status(backup: &MedusaBackup, now: DateTime<Utc>, graces: Graces) -> DerivedStatus {
     let status = backup.status.clone().unwrap_or_default();
     let started = meaningful(status.start_time.as_ref());
     let finished = meaningful(status.finish_time.as_ref());
@@ -483,18 +629,36 @@ pub fn backup_status(backup: &MedusaBackup) -> DerivedStatus {
     let mut anomalies = Vec::new();
     let mut out = match status.status.as_ref() {
         Some(BackupStatus::Success) => DerivedStatus::new(Phase::Succeeded),
+        Some(BackupStatus::InProgress) if finished.is_some() => {
+            anomalies.push(Anomaly::BackupInProgressWithFinishTime);
+            DerivedStatus::new(Phase::Unknown)
+                .reason("Medusa's summary said IN_PROGRESS when the record was written")
+        }
         Some(BackupStatus::InProgress) => {
-            if finished.is_some() {
-                anomalies.push(Anomaly::BackupInProgressWithFinishTime);
-            }
             DerivedStatus::new(Phase::Running).reason("Medusa reports the backup in progress")
         }
-        Some(BackupStatus::Failed) => {
-            DerivedStatus::new(Phase::Failed).reason("Medusa reports the backup FAILED")
+        Some(BackupStatus::Failed | BackupStatus::StatusUnknown) => {
+            DerivedStatus::new(Phase::Failed).reason(format!(
+                "Medusa reports the backup {}",
+                status.status.as_ref().map_or("", BackupStatus::as_str)
+            ))
         }
-        Some(other) => DerivedStatus::new(Phase::Unknown)
-            .reason(format!("Medusa reports the backup status {other}")),
-        None => DerivedStatus::new(Phase::Unknown).reason("the MedusaBackup has no status"),
+        Some(BackupStatus::Unknown(other)) => DerivedStatus::new(Phase::Unknown).reason(format!(
+            "Medusa reports the backup status {other:?}, a status this plugin does not know"
+        )),
+        None => {
+            let overdue = created(&backup.metadata).is_none_or(|c| now - c > graces.record);
+            if overdue {
+                anomalies.push(Anomaly::BackupRecordWithoutStatus {
+                    name: backup.metadata.name.clone().unwrap_or_default(),
+                    datacenter: backup.spec.cassandra_datacenter.clone(),
+                });
+                DerivedStatus::new(Phase::Failed)
+                    .reason("the operator never wrote this MedusaBackup's status")
+            } else {
+                DerivedStatus::new(Phase::Running).reason("recording the backup")
+            }
+        }
     };
     if let (Some(s), Some(f)) = (started, finished)
         && f < s
@@ -517,6 +681,7 @@ pub fn restore_status(
     job: &MedusaRestoreJob,
     previous_finish: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
+    graces: Graces,
 ) -> DerivedStatus {
     let status = job.status.clone().unwrap_or_default();
     let started = meaningful(status.start_time.as_ref());
@@ -553,7 +718,7 @@ pub fn restore_status(
             "restoring: the datacenter restarts and medusa-restore downloads the data"
         })
     } else {
-        anomalies.extend(not_started(created(&job.metadata), now));
+        anomalies.extend(not_started(created(&job.metadata), now, graces));
         DerivedStatus::new(Phase::Pending).reason("waiting for the operator to start it")
     };
     if started.is_some() || finished.is_some() {
@@ -573,7 +738,7 @@ pub fn restore_status(
 
 /// A MedusaTask, by operation: a sync fails when it finished with an empty `finished` list;
 /// purge and prepare_restore fail when `failed` is non-empty.
-pub fn task_status(task: &MedusaTask, now: DateTime<Utc>) -> DerivedStatus {
+pub fn task_status(task: &MedusaTask, now: DateTime<Utc>, graces: Graces) -> DerivedStatus {
     let status = task.status.clone().unwrap_or_default();
     let started = meaningful(status.start_time.as_ref());
     let finished = meaningful(status.finish_time.as_ref());
@@ -636,6 +801,17 @@ pub fn task_status(task: &MedusaTask, now: DateTime<Utc>) -> DerivedStatus {
         (op, Some(_), None) => {
             let reason = match op {
                 Operation::Sync => "listing the backups in storage".to_owned(),
+                // The last pod is done; the next reconcile writes `finishTime` (a purge first
+                // creates its follow-up sync task).
+                Operation::Purge if in_progress.is_empty() => format!(
+                    "every pod done; creating {} and recording the finish time",
+                    crate::naming::purge_sync_task_name(
+                        task.metadata.name.as_deref().unwrap_or_default()
+                    )
+                ),
+                _ if in_progress.is_empty() => {
+                    "every pod done; recording the finish time".to_owned()
+                }
                 _ => format!(
                     "{op} running on {} pod(s), one after another",
                     in_progress.len()
@@ -646,7 +822,7 @@ pub fn task_status(task: &MedusaTask, now: DateTime<Utc>) -> DerivedStatus {
             out
         }
         (_, None, None) => {
-            anomalies.extend(not_started(created(&task.metadata), now));
+            anomalies.extend(not_started(created(&task.metadata), now, graces));
             DerivedStatus::new(Phase::Pending).reason("waiting for the operator to start it")
         }
     };

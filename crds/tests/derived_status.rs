@@ -15,28 +15,55 @@ fn codes(anomalies: &[Anomaly]) -> Vec<&'static str> {
     anomalies.iter().map(Anomaly::code).collect()
 }
 
+/// One state per write of the operator's backup reconcile, in its order (the table in
+/// `status.rs`), then the anomalies.
 mod backup_job {
     use super::*;
 
+    const PODS: [&str; 3] = ["sts-0", "sts-1", "sts-2"];
+
+    fn derive(job: &MedusaBackupJob, backup: Option<&MedusaBackup>) -> DerivedStatus {
+        backup_job_status(job, backup, now(), Graces::default())
+    }
+
+    fn created() -> MedusaBackupJob {
+        MedusaBackupJob::test("nightly").created("2024-05-01T11:59:30Z")
+    }
+
+    /// Finished on every pod, `finish` long before now unless given.
     fn finished_job() -> MedusaBackupJob {
         MedusaBackupJob::test("nightly")
             .started("2024-05-01T10:00:00Z")
             .finished_at("2024-05-01T10:05:00Z")
-            .finished_pods(&["sts-0", "sts-1", "sts-2"])
+            .finished_pods(&PODS)
+    }
+
+    /// Finished on every pod 30 s ago: within the record grace.
+    fn just_finished_job() -> MedusaBackupJob {
+        finished_job().finished_at("2024-05-01T11:59:30Z")
+    }
+
+    fn record_just_created() -> MedusaBackup {
+        MedusaBackup::test("nightly")
+            .created("2024-05-01T11:59:31Z")
+            .without_status()
     }
 
     #[test]
-    fn without_start_time_is_pending() {
-        let job = MedusaBackupJob::test("nightly").created("2024-05-01T11:59:30Z");
-        let status = backup_job_status(&job, None, now());
+    fn a_new_job_is_pending() {
+        let status = derive(&created(), None);
         assert_eq!(status.phase, Phase::Pending);
+        assert_eq!(
+            status.reason.as_deref(),
+            Some("waiting for the operator to start it")
+        );
         assert!(status.anomalies.is_empty());
     }
 
     #[test]
     fn pending_long_after_creation_reports_not_started() {
         let job = MedusaBackupJob::test("nightly").created("2024-05-01T11:00:00Z");
-        let status = backup_job_status(&job, None, now());
+        let status = derive(&job, None);
         assert_eq!(status.phase, Phase::Pending);
         assert_eq!(codes(&status.anomalies), ["NotStarted"]);
         assert!(
@@ -47,24 +74,50 @@ mod backup_job {
     }
 
     #[test]
-    fn started_and_not_finished_is_running_with_pod_progress() {
+    fn after_the_start_time_patch_it_is_starting_the_backup_on_the_pods() {
+        let job = created().started("2024-05-01T11:59:45Z");
+        let status = derive(&job, None);
+        assert_eq!(status.phase, Phase::Running);
+        assert_eq!(
+            status.reason.as_deref(),
+            Some("starting the backup on the pods")
+        );
+        assert_eq!(status.progress, None);
+    }
+
+    #[test]
+    fn after_the_in_progress_patch_it_is_backing_up_on_every_pod() {
+        let job = created().started("2024-05-01T11:59:45Z").in_progress(&PODS);
+        let status = derive(&job, None);
+        assert_eq!(status.phase, Phase::Running);
+        assert_eq!(status.reason.as_deref(), Some("backing up on 3 pod(s)"));
+        assert_eq!(status.progress.unwrap().to_string(), "0/3 pods");
+    }
+
+    #[test]
+    fn pods_leaving_in_progress_count_as_progress() {
         let job = MedusaBackupJob::test("nightly")
             .started("2024-05-01T10:00:00Z")
             .in_progress(&["sts-1", "sts-2"])
             .finished_pods(&["sts-0"]);
-        let status = backup_job_status(&job, None, now());
+        let status = derive(&job, None);
         assert_eq!(status.phase, Phase::Running);
         assert_eq!(status.progress.unwrap().to_string(), "1/3 pods");
         assert_eq!(status.pods, ["sts-1", "sts-2"]);
     }
 
     #[test]
-    fn finished_with_success_backup_record_succeeds() {
-        let status =
-            backup_job_status(&finished_job(), Some(&MedusaBackup::test("nightly")), now());
-        assert_eq!(status.phase, Phase::Succeeded);
+    fn when_the_last_pod_is_done_it_is_recording_the_finish_time() {
+        let job = MedusaBackupJob::test("nightly")
+            .started("2024-05-01T10:00:00Z")
+            .finished_pods(&PODS);
+        let status = derive(&job, None);
+        assert_eq!(status.phase, Phase::Running);
+        assert_eq!(
+            status.reason.as_deref(),
+            Some("every pod done; recording the finish time")
+        );
         assert_eq!(status.progress.unwrap().to_string(), "3/3 pods");
-        assert_eq!(status.duration().unwrap().num_seconds(), 300);
     }
 
     #[test]
@@ -74,7 +127,7 @@ mod backup_job {
             .finished_at("2024-05-01T10:05:00Z")
             .finished_pods(&["sts-0"])
             .failed_pods(&["sts-1", "sts-2"]);
-        let status = backup_job_status(&job, None, now());
+        let status = derive(&job, None);
         assert_eq!(status.phase, Phase::Failed);
         assert_eq!(status.pods, ["sts-1", "sts-2"]);
         assert_eq!(
@@ -86,41 +139,101 @@ mod backup_job {
     #[test]
     fn failed_pods_fail_the_job_even_with_a_backup_record() {
         let job = finished_job().failed_pods(&["sts-3"]);
-        let status = backup_job_status(&job, Some(&MedusaBackup::test("nightly")), now());
+        let status = derive(&job, Some(&MedusaBackup::test("nightly")));
         assert_eq!(status.phase, Phase::Failed);
     }
 
     #[test]
-    fn finished_without_backup_record_shortly_after_is_still_running() {
-        let job = finished_job().finished_at("2024-05-01T11:59:30Z");
-        let status = backup_job_status(&job, None, now());
+    fn after_the_finish_time_patch_and_before_the_record_it_is_recording_the_backup() {
+        let status = derive(&just_finished_job(), None);
         assert_eq!(status.phase, Phase::Running);
+        assert_eq!(status.reason.as_deref(), Some("recording the backup"));
         assert!(status.anomalies.is_empty());
     }
 
     #[test]
-    fn finished_without_backup_record_later_is_unknown_with_anomaly() {
-        let status = backup_job_status(&finished_job(), None, now());
-        assert_eq!(status.phase, Phase::Unknown);
-        assert_eq!(codes(&status.anomalies), ["FinishedWithoutBackup"]);
+    fn after_the_record_is_created_and_before_its_status_it_is_recording_the_backup() {
+        let status = derive(&just_finished_job(), Some(&record_just_created()));
+        assert_eq!(status.phase, Phase::Running);
+        assert_eq!(status.reason.as_deref(), Some("recording the backup"));
+        assert!(status.anomalies.is_empty());
     }
 
     #[test]
-    fn backup_record_in_progress_after_all_nodes_finished_is_an_anomaly() {
+    fn after_the_records_status_patch_with_success_it_succeeds() {
+        let status = derive(&finished_job(), Some(&MedusaBackup::test("nightly")));
+        assert_eq!(status.phase, Phase::Succeeded);
+        assert_eq!(status.progress.unwrap().to_string(), "3/3 pods");
+        assert_eq!(status.duration().unwrap().num_seconds(), 300);
+    }
+
+    #[test]
+    fn no_record_after_the_grace_fails_as_finished_without_backup_saying_what_to_do() {
+        let status = derive(&finished_job(), None);
+        assert_eq!(status.phase, Phase::Failed);
+        assert_eq!(codes(&status.anomalies), ["FinishedWithoutBackup"]);
+        let text = status.anomalies[0].to_string();
+        assert!(text.contains("kubectl medusa sync --dc dc1"), "{text}");
+    }
+
+    #[test]
+    fn a_record_without_status_after_the_grace_fails_saying_what_to_do() {
+        let record = MedusaBackup::test("nightly")
+            .created("2024-05-01T10:05:01Z")
+            .without_status();
+        let status = derive(&finished_job(), Some(&record));
+        assert_eq!(status.phase, Phase::Failed);
+        assert_eq!(codes(&status.anomalies), ["BackupRecordWithoutStatus"]);
+        let text = status.anomalies[0].to_string();
+        assert!(
+            text.contains("kubectl medusa backup delete nightly")
+                && text.contains("kubectl medusa sync --dc dc1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_record_grace_is_the_callers() {
+        let short = Graces {
+            record: chrono::Duration::seconds(10),
+            ..Graces::default()
+        };
+        let status = backup_job_status(&just_finished_job(), None, now(), short);
+        assert_eq!(status.phase, Phase::Failed);
+    }
+
+    #[test]
+    fn backup_record_in_progress_after_all_nodes_finished_is_unknown_with_the_medusa_issue() {
         let backup = MedusaBackup::test("nightly").status_name("IN_PROGRESS");
-        let status = backup_job_status(&finished_job(), Some(&backup), now());
+        let status = derive(&finished_job(), Some(&backup));
         assert_eq!(status.phase, Phase::Unknown);
+        assert!(status.phase.is_terminal());
         assert_eq!(
             codes(&status.anomalies),
             ["BackupInProgressAfterJobFinished"]
+        );
+        assert!(
+            status.anomalies[0]
+                .to_string()
+                .contains("cassandra-medusa#965")
         );
     }
 
     #[test]
     fn backup_record_failed_fails_the_job() {
         let backup = MedusaBackup::test("nightly").status_name("FAILED");
-        let status = backup_job_status(&finished_job(), Some(&backup), now());
+        assert_eq!(derive(&finished_job(), Some(&backup)).phase, Phase::Failed);
+    }
+
+    #[test]
+    fn backup_record_unknown_fails_the_job_as_the_operator_fails_unknown_pods() {
+        let backup = MedusaBackup::test("nightly").status_name("UNKNOWN");
+        let status = derive(&finished_job(), Some(&backup));
         assert_eq!(status.phase, Phase::Failed);
+        assert_eq!(
+            status.reason.as_deref(),
+            Some("every pod finished but Medusa's summary says UNKNOWN")
+        );
     }
 
     #[test]
@@ -129,7 +242,7 @@ mod backup_job {
             .started("2024-05-01T10:00:00Z")
             .finished_at("1970-01-01T00:00:00Z")
             .in_progress(&["sts-0"]);
-        let status = backup_job_status(&job, None, now());
+        let status = derive(&job, None);
         assert_eq!(status.phase, Phase::Running);
         assert_eq!(codes(&status.anomalies), ["ZeroFinishTime"]);
         assert!(status.anomalies[0].to_string().contains("1970-01-01"));
@@ -138,14 +251,14 @@ mod backup_job {
     #[test]
     fn finish_time_with_pods_in_progress_is_reported() {
         let job = finished_job().in_progress(&["sts-2"]);
-        let status = backup_job_status(&job, Some(&MedusaBackup::test("nightly")), now());
+        let status = derive(&job, Some(&MedusaBackup::test("nightly")));
         assert_eq!(codes(&status.anomalies), ["FinishedWithPodsInProgress"]);
     }
 
     #[test]
     fn incomplete_backup_record_is_reported_on_the_job() {
         let backup = MedusaBackup::test("nightly").nodes(2, 3);
-        let status = backup_job_status(&finished_job(), Some(&backup), now());
+        let status = derive(&finished_job(), Some(&backup));
         assert_eq!(status.phase, Phase::Succeeded);
         assert_eq!(codes(&status.anomalies), ["IncompleteBackup"]);
     }
@@ -154,60 +267,79 @@ mod backup_job {
 mod backup {
     use super::*;
 
+    fn derive(backup: &MedusaBackup) -> DerivedStatus {
+        backup_status(backup, now(), Graces::default())
+    }
+
     #[test]
     fn success_is_succeeded_with_node_progress() {
-        let status = backup_status(&MedusaBackup::test("nightly"));
+        let status = derive(&MedusaBackup::test("nightly"));
         assert_eq!(status.phase, Phase::Succeeded);
         assert_eq!(status.progress.unwrap().to_string(), "3/3 nodes");
     }
 
     #[test]
-    fn in_progress_is_running() {
+    fn in_progress_without_finish_time_is_running() {
         let backup = MedusaBackup::test("nightly")
             .status_name("IN_PROGRESS")
             .nodes(1, 3)
             .times("2024-05-01T10:00:00Z", None);
-        let status = backup_status(&backup);
+        let status = derive(&backup);
         assert_eq!(status.phase, Phase::Running);
         assert!(status.anomalies.is_empty());
     }
 
     #[test]
-    fn in_progress_with_finish_time_is_an_anomaly() {
+    fn in_progress_with_finish_time_is_unknown_for_good() {
         let backup = MedusaBackup::test("nightly").status_name("IN_PROGRESS");
-        assert_eq!(
-            codes(&backup_status(&backup).anomalies),
-            ["BackupInProgressWithFinishTime"]
-        );
+        let status = derive(&backup);
+        assert_eq!(status.phase, Phase::Unknown);
+        assert_eq!(codes(&status.anomalies), ["BackupInProgressWithFinishTime"]);
     }
 
     #[test]
     fn failed_is_failed() {
         let backup = MedusaBackup::test("nightly").status_name("FAILED");
-        assert_eq!(backup_status(&backup).phase, Phase::Failed);
+        assert_eq!(derive(&backup).phase, Phase::Failed);
     }
 
     #[test]
-    fn unknown_medusa_status_is_unknown() {
+    fn medusas_unknown_status_is_a_failure() {
         let backup = MedusaBackup::test("nightly").status_name("UNKNOWN");
-        assert_eq!(backup_status(&backup).phase, Phase::Unknown);
+        assert_eq!(derive(&backup).phase, Phase::Failed);
     }
 
     #[test]
-    fn missing_status_is_unknown() {
-        let mut backup = MedusaBackup::test("nightly");
-        backup.status = None;
-        assert_eq!(backup_status(&backup).phase, Phase::Unknown);
+    fn a_status_this_version_does_not_know_is_unknown() {
+        let backup = MedusaBackup::test("nightly").status_name("VERIFYING");
+        assert_eq!(derive(&backup).phase, Phase::Unknown);
+    }
+
+    #[test]
+    fn a_record_just_created_without_status_is_being_recorded() {
+        let backup = MedusaBackup::test("nightly")
+            .created("2024-05-01T11:59:50Z")
+            .without_status();
+        let status = derive(&backup);
+        assert_eq!(status.phase, Phase::Running);
+        assert_eq!(status.reason.as_deref(), Some("recording the backup"));
+    }
+
+    #[test]
+    fn a_record_without_status_after_the_grace_failed_to_record() {
+        let backup = MedusaBackup::test("nightly")
+            .created("2024-05-01T10:00:00Z")
+            .without_status();
+        let status = derive(&backup);
+        assert_eq!(status.phase, Phase::Failed);
+        assert_eq!(codes(&status.anomalies), ["BackupRecordWithoutStatus"]);
     }
 
     #[test]
     fn finish_before_start_is_an_anomaly() {
         let backup =
             MedusaBackup::test("b").times("2024-05-01T10:00:00Z", Some("2024-05-01T09:00:00Z"));
-        assert_eq!(
-            codes(&backup_status(&backup).anomalies),
-            ["FinishBeforeStart"]
-        );
+        assert_eq!(codes(&derive(&backup).anomalies), ["FinishBeforeStart"]);
     }
 }
 
@@ -215,9 +347,32 @@ mod restore {
     use super::*;
 
     #[test]
+    fn after_the_owner_reference_update_alone_it_is_still_pending() {
+        let mut job = MedusaRestoreJob::test("r").created("2024-05-01T11:59:40Z");
+        job.metadata.owner_references = Some(vec![Default::default()]);
+        let status = restore_status(&job, None, now(), Graces::default());
+        assert_eq!(status.phase, Phase::Pending);
+        assert_eq!(status.progress, None);
+    }
+
+    #[test]
+    fn failed_checks_written_with_one_status_update_fail_at_once() {
+        let job = MedusaRestoreJob::test("r")
+            .started("2024-05-01T11:59:50Z")
+            .finished_at("2024-05-01T11:59:50Z")
+            .message("node counts differ for source backup and destination datacenter");
+        let status = restore_status(&job, None, now(), Graces::default());
+        assert_eq!(status.phase, Phase::Failed);
+        assert!(status.phase.is_terminal());
+    }
+
+    #[test]
     fn without_start_is_pending() {
         let job = MedusaRestoreJob::test("r").created("2024-05-01T11:59:00Z");
-        assert_eq!(restore_status(&job, None, now()).phase, Phase::Pending);
+        assert_eq!(
+            restore_status(&job, None, now(), Graces::default()).phase,
+            Phase::Pending
+        );
     }
 
     #[test]
@@ -226,7 +381,7 @@ mod restore {
         let prepared = started.clone().prepared();
         let stopped = prepared.clone().datacenter_stopped("2024-05-01T10:01:00Z");
         let progress = |job: &MedusaRestoreJob| {
-            let status = restore_status(job, None, now());
+            let status = restore_status(job, None, now(), Graces::default());
             assert_eq!(status.phase, Phase::Running);
             (status.progress.unwrap().to_string(), status.reason.unwrap())
         };
@@ -248,7 +403,7 @@ mod restore {
             .prepared()
             .datacenter_stopped("2024-05-01T10:01:00Z")
             .finished_at("2024-05-01T10:10:00Z");
-        let status = restore_status(&job, None, now());
+        let status = restore_status(&job, None, now(), Graces::default());
         assert_eq!(status.phase, Phase::Succeeded);
         assert_eq!(status.progress.unwrap().to_string(), "3/3 steps");
     }
@@ -259,7 +414,7 @@ mod restore {
             .started("2024-05-01T10:00:00Z")
             .finished_at("2024-05-01T10:00:05Z")
             .message("target backup has not finished");
-        let status = restore_status(&job, None, now());
+        let status = restore_status(&job, None, now(), Graces::default());
         assert_eq!(status.phase, Phase::Failed);
         assert_eq!(status.reason.unwrap(), "target backup has not finished");
     }
@@ -270,7 +425,10 @@ mod restore {
             .started("2024-05-01T10:00:00Z")
             .finished_at("2024-05-01T10:10:00Z")
             .message("");
-        assert_eq!(restore_status(&job, None, now()).phase, Phase::Succeeded);
+        assert_eq!(
+            restore_status(&job, None, now(), Graces::default()).phase,
+            Phase::Succeeded
+        );
     }
 
     #[test]
@@ -278,7 +436,12 @@ mod restore {
         let job = MedusaRestoreJob::test("r")
             .started("2024-05-01T10:00:00Z")
             .finished_at("2024-05-01T11:30:00Z");
-        let status = restore_status(&job, Some(instant("2024-05-01T10:10:00Z")), now());
+        let status = restore_status(
+            &job,
+            Some(instant("2024-05-01T10:10:00Z")),
+            now(),
+            Graces::default(),
+        );
         assert_eq!(status.phase, Phase::Succeeded);
         assert_eq!(codes(&status.anomalies), ["RestoreFinishTimeRewritten"]);
     }
@@ -288,7 +451,12 @@ mod restore {
         let job = MedusaRestoreJob::test("r")
             .started("2024-05-01T10:00:00Z")
             .finished_at("2024-05-01T10:10:00Z");
-        let status = restore_status(&job, Some(instant("2024-05-01T10:10:00Z")), now());
+        let status = restore_status(
+            &job,
+            Some(instant("2024-05-01T10:10:00Z")),
+            now(),
+            Graces::default(),
+        );
         assert!(status.anomalies.is_empty());
     }
 
@@ -297,7 +465,10 @@ mod restore {
         let job = MedusaRestoreJob::test("r")
             .started("2024-05-01T10:00:00Z")
             .finished_at("1970-01-01T00:00:00Z");
-        assert_eq!(restore_status(&job, None, now()).phase, Phase::Running);
+        assert_eq!(
+            restore_status(&job, None, now(), Graces::default()).phase,
+            Phase::Running
+        );
     }
 }
 
@@ -305,12 +476,52 @@ mod task {
     use super::*;
 
     #[test]
+    fn a_purge_whose_last_pod_is_done_is_creating_its_sync_and_recording_the_finish() {
+        let task = MedusaTask::test("p", Operation::Purge)
+            .started("2024-05-01T10:00:00Z")
+            .purged("sts-0", 1, 10, 100, 0)
+            .purged("sts-1", 1, 10, 100, 0);
+        let status = task_status(&task, now(), Graces::default());
+        assert_eq!(status.phase, Phase::Running);
+        assert_eq!(
+            status.reason.as_deref(),
+            Some("every pod done; creating p-sync and recording the finish time")
+        );
+        assert_eq!(status.progress.unwrap().to_string(), "2/2 pods");
+    }
+
+    #[test]
+    fn a_prepare_restore_whose_last_pod_is_done_is_recording_the_finish() {
+        let task = MedusaTask::test("pr", Operation::PrepareRestore)
+            .prepare("nightly", "key")
+            .started("2024-05-01T10:00:00Z")
+            .finished_pod("sts-0");
+        let status = task_status(&task, now(), Graces::default());
+        assert_eq!(status.phase, Phase::Running);
+        assert_eq!(
+            status.reason.as_deref(),
+            Some("every pod done; recording the finish time")
+        );
+    }
+
+    #[test]
+    fn a_task_after_its_owner_reference_update_is_pending() {
+        let task = MedusaTask::test("s", Operation::Sync).created("2024-05-01T11:59:50Z");
+        let status = task_status(&task, now(), Graces::default());
+        assert_eq!(status.phase, Phase::Pending);
+        assert!(status.anomalies.is_empty());
+    }
+
+    #[test]
     fn sync_finished_with_a_pod_succeeds() {
         let task = MedusaTask::test("s", Operation::Sync)
             .started("2024-05-01T10:00:00Z")
             .finished_at("2024-05-01T10:00:01Z")
             .finished_pod("demo-dc1-default-sts-0");
-        assert_eq!(task_status(&task, now()).phase, Phase::Succeeded);
+        assert_eq!(
+            task_status(&task, now(), Graces::default()).phase,
+            Phase::Succeeded
+        );
     }
 
     #[test]
@@ -318,7 +529,7 @@ mod task {
         let task = MedusaTask::test("s", Operation::Sync)
             .started("2024-05-01T10:00:00Z")
             .finished_at("2024-05-01T10:00:31Z");
-        let status = task_status(&task, now());
+        let status = task_status(&task, now(), Graces::default());
         assert_eq!(status.phase, Phase::Failed);
         assert!(
             status
@@ -331,7 +542,7 @@ mod task {
     #[test]
     fn sync_started_is_running_without_pod_progress() {
         let task = MedusaTask::test("s", Operation::Sync).started("2024-05-01T10:00:00Z");
-        let status = task_status(&task, now());
+        let status = task_status(&task, now(), Graces::default());
         assert_eq!(status.phase, Phase::Running);
         assert_eq!(status.progress, None);
     }
@@ -342,7 +553,7 @@ mod task {
             .started("2024-05-01T10:00:00Z")
             .in_progress(&["sts-1", "sts-2"])
             .purged("sts-0", 1, 10, 100, 0);
-        let status = task_status(&task, now());
+        let status = task_status(&task, now(), Graces::default());
         assert_eq!(status.phase, Phase::Running);
         assert_eq!(status.progress.unwrap().to_string(), "1/3 pods");
     }
@@ -354,7 +565,7 @@ mod task {
             .finished_at("2024-05-01T10:01:00Z")
             .purged("sts-0", 1, 10, 100, 0)
             .failed_pods(&["sts-1"]);
-        let status = task_status(&task, now());
+        let status = task_status(&task, now(), Graces::default());
         assert_eq!(status.phase, Phase::Failed);
         assert_eq!(status.pods, ["sts-1"]);
     }
@@ -366,7 +577,7 @@ mod task {
             .finished_at("2024-05-01T10:01:00Z")
             .purged("sts-0", 3, 814, 10_770_961, 542)
             .purged("sts-1", 3, 852, 10_787_447, 520);
-        let status = task_status(&task, now());
+        let status = task_status(&task, now(), Graces::default());
         assert_eq!(status.phase, Phase::Succeeded);
         let totals = task.status.unwrap().purge_totals();
         assert_eq!(totals.objects_purged, 1666);
@@ -378,7 +589,7 @@ mod task {
         let task = MedusaTask::test("p", Operation::Purge)
             .started("2024-05-01T10:00:00Z")
             .finished_at("2024-05-01T10:00:00Z");
-        let status = task_status(&task, now());
+        let status = task_status(&task, now(), Graces::default());
         assert_eq!(status.phase, Phase::Succeeded);
         assert_eq!(codes(&status.anomalies), ["TaskRanOnNoPods"]);
     }
@@ -390,7 +601,7 @@ mod task {
             .started("2024-05-01T10:00:00Z")
             .finished_at("2024-05-01T10:01:00Z")
             .failed_pods(&["sts-0"]);
-        let status = task_status(&task, now());
+        let status = task_status(&task, now(), Graces::default());
         assert_eq!(status.phase, Phase::Failed);
         assert!(
             status
@@ -403,7 +614,10 @@ mod task {
     #[test]
     fn unknown_operation_is_unknown() {
         let task = MedusaTask::test("v", Operation::from_wire("verify"));
-        assert_eq!(task_status(&task, now()).phase, Phase::Unknown);
+        assert_eq!(
+            task_status(&task, now(), Graces::default()).phase,
+            Phase::Unknown
+        );
     }
 }
 

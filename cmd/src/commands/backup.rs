@@ -5,6 +5,7 @@ use std::cmp::Reverse;
 use chrono::Duration;
 use medusa_crds::naming::{default_backup_name, scheduled_job_name};
 use medusa_crds::rules::ResourceKind;
+use medusa_crds::status::Graces;
 use medusa_crds::status::Phase;
 use medusa_crds::*;
 use serde::Serialize;
@@ -17,8 +18,8 @@ use crate::api;
 use crate::catalog::{BackupRow, backup_rows, latest};
 use crate::checks;
 use crate::cli::{
-    BackupCommand, BackupCreateArgs, BackupDeleteArgs, BackupLatestArgs, BackupListArgs, DryRun,
-    ListOutput, NameArgs, ObjectOutput, WatchArgs,
+    BackupCommand, BackupCreateArgs, BackupDeleteArgs, BackupLatestArgs, BackupListArgs,
+    BackupWatchArgs, DryRun, ListOutput, NameArgs, ObjectOutput,
 };
 use crate::context::Ctx;
 use crate::error::{CliError, Result};
@@ -131,7 +132,14 @@ async fn create(ctx: &Ctx, args: BackupCreateArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let tracker = follow_backups(ctx, created, args.wait.timeout, args.create.output).await?;
+    let tracker = follow_backups(
+        ctx,
+        created,
+        args.wait.timeout,
+        args.record.graces(),
+        args.create.output,
+    )
+    .await?;
     if args.create.output.is_none() {
         for row in backup_rows(tracker.jobs(), Vec::new(), ctx.now) {
             ctx.out.line(format!(
@@ -469,7 +477,7 @@ pub fn describe_text(ctx: &Ctx, row: &BackupRow, restores: &[MedusaRestoreJob]) 
         let rows = restores
             .iter()
             .map(|r| {
-                let s = status::restore_status(r, None, ctx.now);
+                let s = status::restore_status(r, None, ctx.now, Graces::default());
                 vec![
                     r.metadata.name.clone().unwrap_or_default().into(),
                     r.spec.cassandra_datacenter.clone().into(),
@@ -521,22 +529,32 @@ fn next_steps(row: &BackupRow) -> Vec<String> {
             "follow it: kubectl medusa backup watch {} -n {ns}",
             row.name
         )],
-        Phase::Failed => vec![
-            "look at the medusa container logs of the failed pods (kubectl logs POD -c medusa)"
-                .into(),
-            format!(
+        Phase::Failed => {
+            let mut steps = Vec::new();
+            if !row.status.pods.is_empty() {
+                steps.push(format!(
+                    "look at the medusa container logs of the failed pods ({}): kubectl logs POD -c medusa -n {ns}",
+                    row.status.pods.join(", ")
+                ));
+            }
+            steps.push(format!(
                 "take another backup: kubectl medusa backup create --dc {} -n {ns}",
                 row.datacenter
-            ),
-        ],
+            ));
+            steps
+        }
         Phase::Unknown => vec![format!(
-            "refresh the records from storage: kubectl medusa sync --dc {} -n {ns}",
-            row.datacenter
+            "see whether a restore would accept it: kubectl medusa restore preflight --dc {} --backup {} -n {ns}",
+            row.datacenter, row.name
         )],
     }
 }
 
-async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<()> {
+async fn watch(ctx: &Ctx, args: BackupWatchArgs) -> Result<()> {
+    let BackupWatchArgs {
+        watch: args,
+        record,
+    } = args;
     let namespace = ctx.namespace().to_owned();
     if api::get_opt::<MedusaBackupJob>(ctx, &namespace, &args.name)
         .await?
@@ -551,6 +569,7 @@ async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<()> {
         ctx,
         vec![(namespace, args.name.clone())],
         args.timeout,
+        record.graces(),
         args.output,
     )
     .await?;

@@ -259,6 +259,7 @@ pub async fn follow_backups(
     ctx: &Ctx,
     keys: Vec<(String, String)>,
     timeout: Duration,
+    graces: medusa_crds::status::Graces,
     output: Option<ObjectOutput>,
 ) -> Result<BackupTracker> {
     let client = ctx.client().await?.clone();
@@ -288,7 +289,7 @@ pub async fn follow_backups(
             _ => "kubectl medusa backup list".to_owned(),
         },
     };
-    let mut tracker = BackupTracker::new(&keys);
+    let mut tracker = BackupTracker::new(&keys, graces);
     let result = drive(
         ctx,
         &mut tracker,

@@ -5,6 +5,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use medusa_crds::restore::restore_preflight;
 use medusa_crds::rules::ResourceKind;
+use medusa_crds::status::Graces;
 use medusa_crds::status::{Phase, restore_status};
 use medusa_crds::*;
 
@@ -278,7 +279,7 @@ async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
     let rows = restores
         .iter()
         .map(|r| {
-            let status = restore_status(r, None, ctx.now);
+            let status = restore_status(r, None, ctx.now, Graces::default());
             let mut cells = row_start(
                 ctx,
                 r.metadata.namespace.as_deref().unwrap_or_default(),
@@ -310,7 +311,7 @@ async fn describe(ctx: &Ctx, args: NameArgs) -> Result<()> {
         ListOutput::Yaml => return ctx.out.write(&output::yaml(&job)?),
         _ => {}
     }
-    let status = restore_status(&job, None, ctx.now);
+    let status = restore_status(&job, None, ctx.now, Graces::default());
     let raw = job.status.clone().unwrap_or_default();
     let mut text = fields(&[
         ("Name", args.name.clone()),
@@ -395,7 +396,7 @@ async fn delete(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
     let mut unfinished = Vec::new();
     for name in &args.names {
         let job = api::get::<MedusaRestoreJob>(ctx, &namespace, name).await?;
-        if restore_status(&job, None, ctx.now).phase == Phase::Running {
+        if restore_status(&job, None, ctx.now, Graces::default()).phase == Phase::Running {
             unfinished.push(name.clone());
         }
     }

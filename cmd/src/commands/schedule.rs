@@ -3,6 +3,7 @@
 use medusa_crds::cron::CronSchedule;
 use medusa_crds::naming::{SCHEDULE_LABEL, parse_scheduled_job_name, scheduled_job_name};
 use medusa_crds::rules::ResourceKind;
+use medusa_crds::status::Graces;
 use medusa_crds::status::{DerivedStatus, Phase, schedule_state, task_status};
 use medusa_crds::*;
 use serde::Serialize;
@@ -172,7 +173,7 @@ impl History {
                         runs.push(Run {
                             name: task.metadata.name.clone().unwrap_or_default(),
                             unix,
-                            status: task_status(task, ctx.now),
+                            status: task_status(task, ctx.now, Graces::default()),
                         });
                     }
                 }
@@ -493,6 +494,7 @@ async fn run_now(ctx: &Ctx, args: ScheduleRunArgs) -> Result<()> {
                     ctx,
                     vec![(namespace.clone(), name.clone())],
                     args.wait.timeout,
+                    args.record.graces(),
                     args.output,
                 )
                 .await?;

@@ -3,6 +3,7 @@
 use chrono::Duration;
 use k8s_openapi::api::core::v1::Pod;
 use medusa_crds::naming::datacenter_labels;
+use medusa_crds::status::Graces;
 use medusa_crds::status::{
     Phase, configuration_state, restore_status, schedule_state, task_status,
 };
@@ -235,7 +236,7 @@ pub async fn report(
         ));
     }
     for task in &tasks {
-        let status = task_status(task, ctx.now);
+        let status = task_status(task, ctx.now, Graces::default());
         let task_name = task.metadata.name.clone().unwrap_or_default();
         let kind = task.spec.operation.to_string();
         match status.phase {
@@ -257,7 +258,7 @@ pub async fn report(
         ));
     }
     for restore in &restores {
-        let status = restore_status(restore, None, ctx.now);
+        let status = restore_status(restore, None, ctx.now, Graces::default());
         let restore_name = restore.metadata.name.clone().unwrap_or_default();
         match status.phase {
             Phase::Running | Phase::Pending => running.push(operation(

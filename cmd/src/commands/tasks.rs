@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use medusa_crds::naming::purge_sync_task_name;
 use medusa_crds::rules::ResourceKind;
+use medusa_crds::status::Graces;
 use medusa_crds::status::task_status;
 use medusa_crds::*;
 
@@ -272,7 +273,7 @@ async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
     let rows = tasks
         .iter()
         .map(|t| {
-            let status = task_status(t, ctx.now);
+            let status = task_status(t, ctx.now, Graces::default());
             let mut cells = row_start(
                 ctx,
                 t.metadata.namespace.as_deref().unwrap_or_default(),
@@ -304,7 +305,7 @@ async fn describe(ctx: &Ctx, args: NameArgs) -> Result<()> {
         ListOutput::Yaml => return ctx.out.write(&output::yaml(&task)?),
         _ => {}
     }
-    let status = task_status(&task, ctx.now);
+    let status = task_status(&task, ctx.now, Graces::default());
     let raw = task.status.clone().unwrap_or_default();
     let mut rows = vec![
         ("Name", args.name.clone()),
