@@ -5,9 +5,13 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use medusa_crds::backup::parse_human_size;
+use medusa_crds::naming::scheduled_run;
+use medusa_crds::status::task_status;
 use medusa_crds::status::{DerivedStatus, Graces, Phase, backup_job_status, backup_status};
 use medusa_crds::wire::meaningful;
-use medusa_crds::{MedusaBackup, MedusaBackupJob};
+use medusa_crds::{
+    MedusaBackup, MedusaBackupJob, MedusaBackupSchedule, MedusaTask, Operation, OperationType,
+};
 use serde::Serialize;
 
 /// Where a backup came from.
@@ -199,4 +203,52 @@ mod tests {
         assert_eq!(latest(&rows, "dc1").unwrap().name, "new");
         assert!(latest(&rows, "dc9").is_none());
     }
+}
+
+/// A run of a schedule (see [`scheduled_run`]: a backup made by hand under a name of that
+/// shape is not one).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleRun {
+    /// The job's or task's name.
+    pub name: String,
+    /// When it ran, in Unix seconds.
+    pub unix: i64,
+    /// Its derived status.
+    pub status: DerivedStatus,
+}
+
+/// The runs of one schedule among these backups (a backup schedule's) or tasks (a purge
+/// schedule's), newest first.
+pub fn schedule_runs(
+    schedule: &MedusaBackupSchedule,
+    backups: &[BackupRow],
+    tasks: &[MedusaTask],
+    now: DateTime<Utc>,
+) -> Vec<ScheduleRun> {
+    let mut runs: Vec<ScheduleRun> = match schedule.spec.operation() {
+        OperationType::Purge => tasks
+            .iter()
+            .filter(|t| t.spec.operation == Operation::Purge)
+            .filter_map(|task| {
+                Some(ScheduleRun {
+                    unix: scheduled_run(&task.metadata, schedule)?,
+                    name: task.metadata.name.clone().unwrap_or_default(),
+                    status: task_status(task, now, Graces::default()),
+                })
+            })
+            .collect(),
+        _ => backups
+            .iter()
+            .filter_map(|row| {
+                Some(ScheduleRun {
+                    unix: scheduled_run(&row.job.as_ref()?.metadata, schedule)?,
+                    name: row.name.clone(),
+                    status: row.status.clone(),
+                })
+            })
+            .collect(),
+    };
+    runs.sort_by_key(|r| std::cmp::Reverse(r.unix));
+    runs
 }

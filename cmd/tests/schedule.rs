@@ -142,6 +142,68 @@ async fn describe_shows_the_recent_runs_and_the_upcoming_ones() {
     insta::assert_snapshot!("describe", outcome.stdout);
 }
 
+/// `backup create nightly-1`, then `schedule create nightly`: the operator would never name a
+/// run `nightly-1` (1970), and the job has no schedule label.
+fn an_ad_hoc_backup_then_a_schedule_of_the_same_name() -> (kube::Client, Fake) {
+    let (client, fake) = datacenter();
+    fake.put(
+        &MedusaBackupJob::test("nightly-1")
+            .created("2024-05-01T09:00:00Z")
+            .started("2024-05-01T09:00:15Z")
+            .finished_at("2024-05-01T09:04:00Z")
+            .failed_pods(&["demo-dc1-default-sts-0"]),
+    );
+    fake.put(&MedusaBackupSchedule::test("nightly").created("2024-05-01T10:00:00Z"));
+    (client, fake)
+}
+
+#[tokio::test]
+async fn an_ad_hoc_backup_named_like_a_run_is_not_in_the_schedules_recent_runs() {
+    let (client, _fake) = an_ad_hoc_backup_then_a_schedule_of_the_same_name();
+    let outcome = Run::on(&client).run("schedule describe nightly").await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    assert!(!outcome.stdout.contains("nightly-1"), "{}", outcome.stdout);
+}
+
+#[tokio::test]
+async fn an_ad_hoc_backup_named_like_a_run_is_not_the_schedules_last_result() {
+    let (client, _fake) = an_ad_hoc_backup_then_a_schedule_of_the_same_name();
+    let outcome = Run::on(&client).run("schedule list -o wide").await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    let row = outcome.stdout.lines().nth(1).unwrap();
+    assert!(row.starts_with("nightly "), "{row}");
+    assert!(!row.contains("Failed"), "{row}");
+    assert!(row.contains("<none>"), "{row}");
+}
+
+#[tokio::test]
+async fn an_ad_hoc_backup_named_like_a_run_is_not_the_last_run_in_status() {
+    let (client, _fake) = an_ad_hoc_backup_then_a_schedule_of_the_same_name();
+    let outcome = Run::on(&client).run("status --dc dc1").await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    assert!(
+        outcome
+            .stdout
+            .contains("nightly (backup \"30 1 * * *\", next in 13h, no run yet)"),
+        "{}",
+        outcome.stdout
+    );
+}
+
+#[tokio::test]
+async fn status_names_the_last_run_of_a_schedule() {
+    let (client, _fake) = schedules();
+    let outcome = Run::on(&client).run("status --dc dc1").await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    assert!(
+        outcome
+            .stdout
+            .contains("last run nightly-1714527000 Failed"),
+        "{}",
+        outcome.stdout
+    );
+}
+
 // === pause, resume ===
 
 #[tokio::test]

@@ -148,6 +148,53 @@ pub fn parse_scheduled_job_name(name: &str) -> Option<(&str, i64)> {
     Some((schedule, digits.parse().ok()?))
 }
 
+/// The Unix second of the run of `schedule` that a job or task named `name` is, from its name
+/// alone: the operator names a scheduled run `<schedule>-<unix seconds>` of the moment it
+/// creates it (`controllers/medusa/medusabackupschedule_controller.go`) and gives it only the
+/// datacenter labels and no owner. A name of that shape with a time before the schedule's
+/// `creationTimestamp` was given by hand (a backup `nightly-1` made before `schedule create
+/// nightly`), so it is not a run.
+pub fn scheduled_run_second(name: &str, schedule: &MedusaBackupSchedule) -> Option<i64> {
+    let (prefix, unix) = parse_scheduled_job_name(name)?;
+    let created = schedule
+        .metadata
+        .creation_timestamp
+        .as_ref()
+        .map(|t| t.0.as_second());
+    (Some(prefix) == schedule.metadata.name.as_deref() && created.is_none_or(|c| unix >= c))
+        .then_some(unix)
+}
+
+/// When the job or task with this metadata ran as a run of `schedule`, or `None` when it is
+/// not one of its runs: in the schedule's namespace, and named as its run
+/// ([`scheduled_run_second`]) or labelled with it ([`SCHEDULE_LABEL`], set by `kubectl medusa
+/// schedule run` and by medusa-webhook on runs it recognises; then its creation time).
+pub fn scheduled_run(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    schedule: &MedusaBackupSchedule,
+) -> Option<i64> {
+    if meta.namespace != schedule.metadata.namespace {
+        return None;
+    }
+    if let Some(unix) = meta
+        .name
+        .as_deref()
+        .and_then(|name| scheduled_run_second(name, schedule))
+    {
+        return Some(unix);
+    }
+    let labelled = meta
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(SCHEDULE_LABEL))
+        .is_some_and(|s| Some(s) == schedule.metadata.name.as_ref());
+    if labelled {
+        meta.creation_timestamp.as_ref().map(|t| t.0.as_second())
+    } else {
+        None
+    }
+}
+
 /// The name of the follow-up sync the operator creates when a purge task completes.
 pub fn purge_sync_task_name(purge_task: &str) -> String {
     format!("{purge_task}-sync")
@@ -302,6 +349,52 @@ mod tests {
             parse_scheduled_job_name(&name),
             Some(("medusa-backup-schedule", 1_658_626_200))
         );
+    }
+
+    fn nightly_created_at(at: &str) -> MedusaBackupSchedule {
+        MedusaBackupSchedule::test("nightly").created(at)
+    }
+
+    #[test]
+    fn a_job_named_after_the_schedule_with_a_time_after_its_creation_is_a_run() {
+        let schedule = nightly_created_at("2024-05-01T00:00:00Z");
+        let job = MedusaBackupJob::test("nightly-1714527000");
+        assert_eq!(scheduled_run(&job.metadata, &schedule), Some(1_714_527_000));
+    }
+
+    #[test]
+    fn a_job_named_like_a_run_before_the_schedule_existed_was_made_by_hand() {
+        let schedule = nightly_created_at("2024-05-01T00:00:00Z");
+        let job = MedusaBackupJob::test("nightly-1");
+        assert_eq!(scheduled_run(&job.metadata, &schedule), None);
+        assert_eq!(scheduled_run_second("nightly-1", &schedule), None);
+    }
+
+    #[test]
+    fn a_run_at_the_second_of_the_schedules_creation_counts() {
+        let schedule = nightly_created_at("2024-05-01T00:00:00Z");
+        assert_eq!(
+            scheduled_run_second("nightly-1714521600", &schedule),
+            Some(1_714_521_600)
+        );
+    }
+
+    #[test]
+    fn a_job_of_another_schedule_or_namespace_is_not_a_run() {
+        let schedule = nightly_created_at("2024-05-01T00:00:00Z");
+        let other = MedusaBackupJob::test("weekly-1714527000");
+        assert_eq!(scheduled_run(&other.metadata, &schedule), None);
+        let elsewhere = MedusaBackupJob::test("nightly-1714527000").namespace("other");
+        assert_eq!(scheduled_run(&elsewhere.metadata, &schedule), None);
+    }
+
+    #[test]
+    fn a_job_labelled_with_the_schedule_is_a_run_at_its_creation() {
+        let schedule = nightly_created_at("2024-05-01T00:00:00Z");
+        let job = MedusaBackupJob::test("adhoc")
+            .label(SCHEDULE_LABEL, "nightly")
+            .created("2024-05-01T12:00:00Z");
+        assert_eq!(scheduled_run(&job.metadata, &schedule), Some(1_714_564_800));
     }
 
     #[test]

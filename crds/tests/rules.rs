@@ -1053,14 +1053,37 @@ mod j_backup_jobs {
         );
     }
 
+    fn schedule_label(patched: &Value) -> Option<&Value> {
+        patched.pointer(&format!(
+            "/metadata/labels/{}",
+            SCHEDULE_LABEL.replace('/', "~1")
+        ))
+    }
+
     #[test]
-    fn jm_adds_the_schedule_label_for_an_existing_schedule() {
+    fn jm_labels_no_job_named_like_a_run_from_before_the_schedule_existed() {
+        // The schedule was created at 2024-05-01T09:59:00Z; 1714528800 is 02:00 that day.
         let view = MemoryView {
             schedules: vec![Arc::new(MedusaBackupSchedule::test("nightly"))],
             ..world()
         };
         let (_, patched) = mutation(
             &MedusaBackupJob::test("nightly-1714528800"),
+            &view,
+            &Policy::default(),
+        );
+        assert_eq!(schedule_label(&patched), None);
+    }
+
+    #[test]
+    fn jm_adds_the_schedule_label_for_an_existing_schedule() {
+        let view = MemoryView {
+            schedules: vec![Arc::new(MedusaBackupSchedule::test("nightly"))],
+            ..world()
+        };
+        // 2024-05-01T12:00:00Z, after the schedule's creation.
+        let (_, patched) = mutation(
+            &MedusaBackupJob::test("nightly-1714564800"),
             &view,
             &Policy::default(),
         );

@@ -1,19 +1,17 @@
 //! `kubectl medusa schedule ...`.
 
 use medusa_crds::cron::CronSchedule;
-use medusa_crds::naming::{SCHEDULE_LABEL, parse_scheduled_job_name, scheduled_job_name};
+use medusa_crds::naming::{SCHEDULE_LABEL, scheduled_job_name};
 use medusa_crds::rules::ResourceKind;
-use medusa_crds::status::Graces;
-use medusa_crds::status::{DerivedStatus, Phase, schedule_state, task_status};
+use medusa_crds::status::{Phase, schedule_state};
 use medusa_crds::*;
-use serde::Serialize;
 
 use super::{
     anomaly_codes, delete_named, fields, follow_backups, follow_tasks, list_headers, list_objects,
     need_targets, print_object, print_unless_table, row_start, submit, when,
 };
 use crate::api;
-use crate::catalog::backup_rows;
+use crate::catalog::{ScheduleRun, backup_rows, schedule_runs};
 use crate::checks;
 use crate::cli::{
     CreateArgs, DeleteArgs, DryRun, ListOutput, ScheduleCommand, ScheduleCreateArgs,
@@ -94,32 +92,6 @@ async fn create(ctx: &Ctx, args: ScheduleCreateArgs) -> Result<()> {
     submit(ctx, schedule, &args.create, false).await.map(|_| ())
 }
 
-/// A run of a schedule: a job or task named `<schedule>-<unix>` or labelled with it.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Run {
-    name: String,
-    unix: i64,
-    status: DerivedStatus,
-}
-
-fn belongs(
-    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-    schedule: &str,
-) -> Option<i64> {
-    let name = meta.name.as_deref()?;
-    let labelled = meta
-        .labels
-        .as_ref()
-        .and_then(|l| l.get(SCHEDULE_LABEL))
-        .is_some_and(|s| s == schedule);
-    match parse_scheduled_job_name(name) {
-        Some((prefix, unix)) if prefix == schedule => Some(unix),
-        _ if labelled => meta.creation_timestamp.as_ref().map(|t| t.0.as_second()),
-        _ => None,
-    }
-}
-
 /// What the runs of schedules are found in: the backups (jobs joined with their records) and
 /// the tasks, fetched once for every schedule shown.
 struct History {
@@ -157,42 +129,8 @@ impl History {
     }
 
     /// The runs of one schedule, newest first.
-    fn runs(&self, ctx: &Ctx, schedule: &MedusaBackupSchedule) -> Vec<Run> {
-        let namespace = schedule.metadata.namespace.as_deref().unwrap_or_default();
-        let name = schedule.metadata.name.clone().unwrap_or_default();
-        let mut runs = Vec::new();
-        match schedule.spec.operation() {
-            OperationType::Purge => {
-                for task in self
-                    .tasks
-                    .iter()
-                    .filter(|t| t.metadata.namespace.as_deref().unwrap_or_default() == namespace)
-                    .filter(|t| t.spec.operation == Operation::Purge)
-                {
-                    if let Some(unix) = belongs(&task.metadata, &name) {
-                        runs.push(Run {
-                            name: task.metadata.name.clone().unwrap_or_default(),
-                            unix,
-                            status: task_status(task, ctx.now, Graces::default()),
-                        });
-                    }
-                }
-            }
-            _ => {
-                for row in self.backups.iter().filter(|r| r.namespace == namespace) {
-                    let Some(job) = &row.job else { continue };
-                    if let Some(unix) = belongs(&job.metadata, &name) {
-                        runs.push(Run {
-                            name: row.name.clone(),
-                            unix,
-                            status: row.status.clone(),
-                        });
-                    }
-                }
-            }
-        }
-        runs.sort_by_key(|r| std::cmp::Reverse(r.unix));
-        runs
+    fn runs(&self, ctx: &Ctx, schedule: &MedusaBackupSchedule) -> Vec<ScheduleRun> {
+        schedule_runs(schedule, &self.backups, &self.tasks, ctx.now)
     }
 }
 
@@ -356,7 +294,7 @@ async fn describe(ctx: &Ctx, args: ScheduleDescribeArgs) -> Result<()> {
             text.push_str(&format!("  - {}: {anomaly}\n", anomaly.code()));
         }
     }
-    let stuck: Vec<&Run> = history
+    let stuck: Vec<&ScheduleRun> = history
         .iter()
         .filter(|r| matches!(r.status.phase, Phase::Running | Phase::Pending))
         .collect();

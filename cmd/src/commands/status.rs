@@ -12,7 +12,7 @@ use medusa_crds::*;
 use serde::Serialize;
 
 use crate::api;
-use crate::catalog::{backup_rows, latest};
+use crate::catalog::{backup_rows, latest, schedule_runs};
 use crate::cli::{ListOutput, StatusArgs};
 use crate::context::Ctx;
 use crate::error::{CliError, Result};
@@ -74,6 +74,18 @@ pub struct ScheduleLine {
     pub paused: bool,
     /// Its next run.
     pub next_run: Option<chrono::DateTime<chrono::Utc>>,
+    /// Its newest run (a backup made by hand under a run's name is not one).
+    pub last_run: Option<LastRun>,
+}
+
+/// The newest run of a schedule.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastRun {
+    /// The job's or task's name.
+    pub name: String,
+    /// Its derived phase.
+    pub phase: Phase,
 }
 
 /// The retention in force (0: unlimited).
@@ -287,12 +299,20 @@ pub async fn report(
                 format!("schedule {schedule_name}"),
                 &state.anomalies,
             ));
+            let last_run = schedule_runs(s, &rows, &tasks, ctx.now)
+                .into_iter()
+                .next()
+                .map(|run| LastRun {
+                    name: run.name,
+                    phase: run.status.phase,
+                });
             ScheduleLine {
                 name: schedule_name,
                 operation: s.spec.operation().to_string(),
                 cron: s.spec.cron_schedule.clone(),
                 paused: state.paused,
                 next_run: state.next_run,
+                last_run,
             }
         })
         .collect();
@@ -422,8 +442,12 @@ fn render(ctx: &Ctx, report: &DatacenterReport) -> String {
                 .schedules
                 .iter()
                 .map(|s| {
+                    let last = match &s.last_run {
+                        Some(run) => format!(", last run {} {}", run.name, run.phase),
+                        None => ", no run yet".to_owned(),
+                    };
                     format!(
-                        "{} ({} {:?}, {})",
+                        "{} ({} {:?}, {}{last})",
                         s.name,
                         s.operation,
                         s.cron,

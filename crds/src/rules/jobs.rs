@@ -14,7 +14,9 @@ use super::{
     AdmissionInput, AdmissionOperation, Checks, ClusterView, Finding, Lookup, Mutation, RuleId,
     Who, decode, name_list,
 };
-use crate::naming::{SCHEDULE_LABEL, datacenter_labels, parse_scheduled_job_name};
+use crate::naming::{
+    SCHEDULE_LABEL, datacenter_labels, parse_scheduled_job_name, scheduled_run_second,
+};
 use crate::restore::{RestoreCheck, restore_preflight};
 use crate::types::cassdc::MEDUSA_CONTAINER;
 use crate::types::{CassandraDatacenter, Operation};
@@ -406,10 +408,12 @@ fn wanted_labels(
     if let Lookup::Found(dc) = view.datacenter(namespace, dc) {
         wanted.extend(datacenter_labels(&dc));
     }
-    if let Some((schedule, _)) = name.and_then(parse_scheduled_job_name)
-        && let Lookup::Found(_) = view.schedule_if_known(namespace, schedule)
+    if let Some(name) = name
+        && let Some((schedule_name, _)) = parse_scheduled_job_name(name)
+        && let Lookup::Found(schedule) = view.schedule_if_known(namespace, schedule_name)
+        && scheduled_run_second(name, &schedule).is_some()
     {
-        wanted.insert(SCHEDULE_LABEL.to_owned(), schedule.to_owned());
+        wanted.insert(SCHEDULE_LABEL.to_owned(), schedule_name.to_owned());
     }
     wanted
 }
