@@ -5,6 +5,7 @@
 mod support;
 
 use kubectl_medusa::error::ExitCode;
+use medusa_crds::simulator::{Faults, Operator, Running};
 use medusa_crds::*;
 use support::{Fake, NS, Run, pod};
 
@@ -281,62 +282,43 @@ async fn create_for_a_cluster_without_medusa_fails_and_says_so() {
     assert!(fake.writes().is_empty());
 }
 
-// === create --wait and watch ===
+// === create --wait and watch, against the operator played write by write ===
 
-fn running(name: &str) -> MedusaBackupJob {
-    MedusaBackupJob::test(name)
-        .created("2024-05-01T12:00:00Z")
-        .started("2024-05-01T12:00:01Z")
-        .in_progress(&[
-            "demo-dc1-default-sts-0",
-            "demo-dc1-default-sts-1",
-            "demo-dc1-default-sts-2",
-        ])
+fn operator(client: &kube::Client, faults: Faults) -> Running {
+    Operator::new(client.clone(), NS, support::now())
+        .faults(faults)
+        .spawn()
 }
 
-fn finished(name: &str) -> MedusaBackupJob {
-    MedusaBackupJob::test(name)
-        .created("2024-05-01T12:00:00Z")
-        .started("2024-05-01T12:00:01Z")
-        .finished_at("2024-05-01T12:03:00Z")
-        .finished_pods(&[
-            "demo-dc1-default-sts-0",
-            "demo-dc1-default-sts-1",
-            "demo-dc1-default-sts-2",
-        ])
-}
-
-fn record(name: &str) -> MedusaBackup {
-    MedusaBackup::test(name).times("2024-05-01T12:00:01Z", Some("2024-05-01T12:03:00Z"))
+async fn create_and_wait(faults: Faults, extra: &str) -> (support::Outcome, Vec<String>) {
+    let (client, _fake) = datacenter_with_pods();
+    let operator = operator(&client, faults);
+    let outcome = Run::on(&client)
+        .run(&format!("backup create nightly --dc dc1 --wait {extra}"))
+        .await;
+    (outcome, operator.journal())
 }
 
 #[tokio::test(start_paused = true)]
-async fn create_and_wait_follows_the_backup_to_its_success() {
-    let (client, fake) = datacenter_with_pods();
-    let operator = async {
-        fake.created("medusabackupjobs").await;
-        fake.watching("medusabackupjobs").await;
-        fake.put(&running("nightly"));
-        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
-        fake.put(
-            &running("nightly")
-                .in_progress(&["demo-dc1-default-sts-2"])
-                .finished_pods(&["demo-dc1-default-sts-0", "demo-dc1-default-sts-1"]),
-        );
-        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
-        fake.put(&finished("nightly"));
-        fake.put(&record("nightly"));
-    };
-    let (outcome, ()) = tokio::join!(
-        Run::on(&client).run("backup create nightly --dc dc1 --wait"),
-        operator
-    );
+async fn create_and_wait_follows_every_write_of_the_operator_to_success() {
+    let (outcome, journal) = create_and_wait(Faults::default(), "").await;
     assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
     assert_eq!(
         outcome.stdout,
         "medusabackupjob.medusa.k8ssandra.io/nightly created\nbackup nightly succeeded on datacenter dc1\n"
     );
     insta::assert_snapshot!("wait_success_progress", outcome.stderr);
+    insta::assert_snapshot!("wait_success_operator_writes", journal.join("\n"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn create_and_wait_watches_the_job_and_its_record_by_name() {
+    let (client, fake) = datacenter_with_pods();
+    let _operator = operator(&client, Faults::default());
+    let outcome = Run::on(&client)
+        .run("backup create nightly --dc dc1 --wait")
+        .await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
     let watches: Vec<String> = fake
         .calls()
         .iter()
@@ -355,41 +337,111 @@ async fn create_and_wait_follows_the_backup_to_its_success() {
 
 #[tokio::test(start_paused = true)]
 async fn create_and_wait_exits_1_naming_the_failed_pods() {
-    let (client, fake) = datacenter_with_pods();
-    let operator = async {
-        fake.created("medusabackupjobs").await;
-        fake.put(
-            &finished("nightly")
-                .finished_pods(&["demo-dc1-default-sts-0", "demo-dc1-default-sts-1"])
-                .failed_pods(&["demo-dc1-default-sts-2"]),
-        );
+    let faults = Faults {
+        failing_backup_pods: ["demo-dc1-default-sts-2".to_owned()].into(),
+        ..Faults::default()
     };
-    let (outcome, ()) = tokio::join!(
-        Run::on(&client).run("backup create nightly --dc dc1 --wait"),
-        operator
-    );
+    let (outcome, _) = create_and_wait(faults, "").await;
     assert_eq!(outcome.code, ExitCode::Failed, "{outcome:?}");
-    let error = outcome.stderr.lines().last().unwrap();
-    assert!(error.starts_with("error: backup nightly: "), "{error}");
-    assert!(error.contains("demo-dc1-default-sts-2"), "{error}");
+    assert_eq!(
+        outcome.stderr.lines().last().unwrap(),
+        "error: backup nightly: the backup failed on 1 of 3 pod(s): demo-dc1-default-sts-2"
+    );
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_backup_that_never_starts_is_reported_then_times_out_with_exit_2() {
-    let (client, fake) = datacenter_with_pods();
-    let outcome = Run::on(&client)
-        .run("backup create nightly --dc dc1 --wait --timeout 5m")
-        .await;
+async fn a_record_whose_status_comes_late_within_the_grace_is_a_success() {
+    let faults = Faults {
+        late_record_status: Some(std::time::Duration::from_secs(120)),
+        ..Faults::default()
+    };
+    let (outcome, _) = create_and_wait(faults, "").await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    assert!(
+        outcome
+            .stderr
+            .contains("Running  3/3 pods  recording the backup"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(!outcome.stderr.contains("warning"), "{}", outcome.stderr);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_summary_the_operator_cannot_find_fails_once_the_record_grace_is_over() {
+    let faults = Faults {
+        missing_summary: true,
+        ..Faults::default()
+    };
+    let (outcome, journal) = create_and_wait(faults, "--record-grace 2m").await;
+    assert_eq!(outcome.code, ExitCode::Failed, "{outcome:?}");
+    assert!(
+        !journal.iter().any(|w| w.contains("medusabackups/")),
+        "{journal:?}"
+    );
+    assert!(
+        outcome
+            .stderr
+            .contains("warning: nightly: the job finished at")
+            && outcome.stderr.contains("kubectl medusa sync --dc dc1"),
+        "{}",
+        outcome.stderr
+    );
+    assert_eq!(
+        outcome.stderr.lines().last().unwrap(),
+        "error: backup nightly: every pod finished but the operator wrote no MedusaBackup record"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_record_whose_status_never_comes_fails_saying_how_to_recreate_it() {
+    let faults = Faults {
+        lost_record_status: true,
+        ..Faults::default()
+    };
+    let (outcome, _) = create_and_wait(faults, "").await;
+    assert_eq!(outcome.code, ExitCode::Failed, "{outcome:?}");
+    assert!(
+        outcome
+            .stderr
+            .contains("kubectl medusa backup delete nightly; the data stays in storage"),
+        "{}",
+        outcome.stderr
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn medusa_saying_in_progress_after_every_node_finished_is_not_a_success() {
+    let faults = Faults {
+        summary_in_progress: true,
+        ..Faults::default()
+    };
+    let (outcome, _) = create_and_wait(faults, "").await;
+    assert_eq!(outcome.code, ExitCode::Failed, "{outcome:?}");
+    assert!(
+        outcome.stderr.contains("cassandra-medusa#965"),
+        "{}",
+        outcome.stderr
+    );
+    assert_eq!(
+        outcome.stderr.lines().last().unwrap(),
+        "error: backup nightly: every pod finished but Medusa's summary says IN_PROGRESS"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_operator_that_dies_mid_backup_leaves_the_wait_to_time_out_with_exit_2() {
+    let faults = Faults {
+        dies_mid_backup: true,
+        ..Faults::default()
+    };
+    let (outcome, _) = create_and_wait(faults, "--timeout 10m").await;
     assert_eq!(outcome.code, ExitCode::TimedOut, "{outcome:?}");
-    let warnings: Vec<&str> = outcome
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("warning: nightly: not started"))
-        .collect();
-    assert_eq!(warnings.len(), 1, "reported once:\n{}", outcome.stderr);
     let error = outcome.stderr.lines().last().unwrap();
     assert!(
-        error.starts_with("error: timed out after 5m: nightly  Pending"),
+        error.starts_with(
+            "error: timed out after 10m: nightly  Running  0/3 pods  backing up on 3 pod(s)"
+        ),
         "{error}"
     );
     assert!(
@@ -398,63 +450,49 @@ async fn a_backup_that_never_starts_is_reported_then_times_out_with_exit_2() {
         ),
         "{error}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_backup_of_a_datacenter_that_loses_its_pods_never_starts_and_is_reported() {
+    let (client, fake) = datacenter_with_pods();
+    let _operator = operator(&client, Faults::default());
+    let run = Run::on(&client).run("backup create nightly --dc dc1 --wait --timeout 5m");
+    let remove_pods = async {
+        fake.created("medusabackupjobs").await;
+        for i in 0..3 {
+            fake.remove("v1", "Pod", NS, &format!("demo-dc1-default-sts-{i}"));
+        }
+    };
+    let (outcome, ()) = tokio::join!(run, remove_pods);
+    assert_eq!(outcome.code, ExitCode::TimedOut, "{outcome:?}");
+    let warnings: Vec<&str> = outcome
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: nightly: not started"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "reported once:\n{}", outcome.stderr);
     assert!(fake.get("medusabackupjobs", NS, "nightly").is_some());
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_finished_job_without_its_record_is_unknown_and_not_a_success() {
-    let (client, fake) = Fake::start();
-    fake.put(&finished("nightly"));
-    let outcome = Run::on(&client)
-        .run("backup watch nightly --timeout 10m")
-        .await;
-    assert_eq!(outcome.code, ExitCode::Failed, "{outcome:?}");
-    assert!(
-        outcome.stderr.contains("warning: nightly: "),
-        "the anomaly is explained:\n{}",
-        outcome.stderr
-    );
-    assert!(!outcome.stdout.contains("succeeded"));
-}
-
-#[tokio::test(start_paused = true)]
 async fn wait_with_json_output_prints_only_the_final_object() {
-    let (client, fake) = datacenter_with_pods();
-    let operator = async {
-        fake.created("medusabackupjobs").await;
-        fake.put(&finished("nightly"));
-        fake.put(&record("nightly"));
-    };
-    let (outcome, ()) = tokio::join!(
-        Run::on(&client).run("backup create nightly --dc dc1 --wait -o json"),
-        operator
-    );
+    let (outcome, _) = create_and_wait(Faults::default(), "-o json").await;
     assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
     let printed: serde_json::Value = serde_json::from_str(&outcome.stdout).unwrap();
     assert_eq!(printed["kind"], "MedusaBackupJob");
-    assert_eq!(printed["status"]["finishTime"], "2024-05-01T12:03:00Z");
+    assert_eq!(printed["status"]["finished"].as_array().unwrap().len(), 3);
     assert!(outcome.stderr.is_empty(), "{}", outcome.stderr);
 }
 
 #[tokio::test(start_paused = true)]
 async fn watch_on_a_terminal_draws_a_live_per_pod_view() {
-    let (client, fake) = Fake::start();
-    fake.put(
-        &running("nightly")
-            .in_progress(&["demo-dc1-default-sts-1"])
-            .finished_pods(&["demo-dc1-default-sts-0"])
-            .failed_pods(&[]),
-    );
-    let operator = async {
-        fake.watching("medusabackupjobs").await;
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-        fake.put(&finished("nightly"));
-        fake.put(&record("nightly"));
-    };
-    let (outcome, ()) = tokio::join!(
-        Run::on(&client).on_terminal().run("backup watch nightly"),
-        operator
-    );
+    let (client, fake) = datacenter_with_pods();
+    fake.put(&MedusaBackupJob::test("nightly").created("2024-05-01T12:00:00Z"));
+    let _operator = operator(&client, Faults::default());
+    let outcome = Run::on(&client)
+        .on_terminal()
+        .run("backup watch nightly")
+        .await;
     assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
     assert!(outcome.stderr.contains("\u{1b}[2K"), "{:?}", outcome.stderr);
     assert!(
@@ -465,7 +503,7 @@ async fn watch_on_a_terminal_draws_a_live_per_pod_view() {
     assert!(
         outcome
             .stderr
-            .contains("    running  demo-dc1-default-sts-1")
+            .contains("    running  demo-dc1-default-sts-2")
     );
     assert_eq!(outcome.stdout, "backup nightly succeeded\n");
 }
@@ -483,6 +521,17 @@ async fn watch_of_an_unknown_backup_is_not_found() {
 }
 
 // === list ===
+
+fn running(name: &str) -> MedusaBackupJob {
+    MedusaBackupJob::test(name)
+        .created("2024-05-01T12:00:00Z")
+        .started("2024-05-01T12:00:01Z")
+        .in_progress(&[
+            "demo-dc1-default-sts-0",
+            "demo-dc1-default-sts-1",
+            "demo-dc1-default-sts-2",
+        ])
+}
 
 fn catalog() -> (kube::Client, Fake) {
     let (client, fake) = Fake::start();
@@ -631,25 +680,24 @@ async fn list_across_namespaces_adds_the_namespace_column() {
 #[tokio::test(start_paused = true)]
 async fn list_watch_prints_each_backup_again_when_it_changes() {
     let (client, fake) = catalog();
+    fake.put(&CassandraDatacenter::test("dc1"));
+    for i in 0..3 {
+        fake.put(&pod(
+            &format!("demo-dc1-default-sts-{i}"),
+            "demo",
+            "dc1",
+            true,
+        ));
+    }
+    // The operator takes a new backup while the list is watched.
     let operator = async {
         fake.watching("medusabackupjobs").await;
-        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-        fake.put(
-            &running("adhoc")
-                .created("2024-05-01T11:58:00Z")
-                .started("2024-05-01T11:58:00Z")
-                .finished_at("2024-05-01T12:00:00Z")
-                .in_progress(&[])
-                .finished_pods(&[
-                    "demo-dc1-default-sts-0",
-                    "demo-dc1-default-sts-1",
-                    "demo-dc1-default-sts-2",
-                ]),
-        );
-        fake.put(&record("adhoc").times("2024-05-01T11:58:00Z", Some("2024-05-01T12:00:00Z")));
+        let _operator = Operator::new(client.clone(), NS, support::now()).spawn();
+        fake.put(&MedusaBackupJob::test("adhoc").created("2024-05-01T12:00:00Z"));
+        tokio::time::sleep(std::time::Duration::from_secs(600)).await;
     };
     let (outcome, ()) = tokio::join!(
-        Run::on(&client).run_until_stopped("backup list -w", std::time::Duration::from_secs(60)),
+        Run::on(&client).run_until_stopped("backup list -w", std::time::Duration::from_secs(300)),
         operator
     );
     let lines: Vec<&str> = outcome.stdout.lines().collect();

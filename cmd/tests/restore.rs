@@ -3,11 +3,11 @@
 
 mod support;
 
-use std::time::Duration;
-
 use kubectl_medusa::error::ExitCode;
+use medusa_crds::simulator::medusa::{Medusa, StoredBackup};
+use medusa_crds::simulator::{Operator, Running};
 use medusa_crds::*;
-use support::{Fake, NS, Run};
+use support::{Fake, NS, Run, pod};
 
 const RESTORES: &str = "/apis/medusa.k8ssandra.io/v1alpha1/namespaces/k8ssandra/medusarestorejobs";
 const TASKS: &str = "/apis/medusa.k8ssandra.io/v1alpha1/namespaces/k8ssandra/medusatasks";
@@ -127,103 +127,84 @@ async fn create_of_a_backup_of_another_size_is_denied_before_anything_stops() {
     assert!(fake.writes().is_empty());
 }
 
+/// dc1 with its three pods and the `nightly` backup, and the operator with Medusa holding
+/// `stored` in storage.
+fn against_the_operator(stored: &[&str]) -> (kube::Client, Fake, Running) {
+    let (client, fake) = with_backups();
+    for i in 0..3 {
+        fake.put(&pod(
+            &format!("demo-dc1-default-sts-{i}"),
+            "demo",
+            "dc1",
+            true,
+        ));
+    }
+    let mut medusa = Medusa::default();
+    for name in stored {
+        medusa = medusa.with_backup(StoredBackup::complete(
+            name,
+            "dc1",
+            "demo-dc1-default-sts",
+            3,
+            support::now() - chrono::Duration::days(1),
+        ));
+    }
+    let operator = Operator::new(client.clone(), NS, support::now())
+        .medusa(medusa)
+        .spawn();
+    (client, fake, operator)
+}
+
+fn plugin_writes(fake: &Fake) -> Vec<String> {
+    fake.writes()
+        .into_iter()
+        .filter(|c| c.is_from_the_plugin())
+        .map(|c| format!("{} {}", c.method, c.path))
+        .collect()
+}
+
 #[tokio::test(start_paused = true)]
 async fn sync_first_imports_the_backup_then_restores_it() {
-    let (client, fake) = Fake::start();
-    fake.put(&CassandraDatacenter::test("dc1"));
-    let operator = async {
-        let task = fake.created("medusatasks").await;
-        assert_eq!(task["spec"]["operation"], "sync");
-        let name = task["metadata"]["name"].as_str().unwrap().to_owned();
-        fake.put(
-            &MedusaTask::test(&name, Operation::Sync)
-                .created("2024-05-01T12:00:00Z")
-                .started("2024-05-01T12:00:01Z")
-                .in_progress(&["demo-dc1-default-sts-0"]),
-        );
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        fake.put(&MedusaBackup::test("from-prod"));
-        fake.put(
-            &MedusaTask::test(&name, Operation::Sync)
-                .created("2024-05-01T12:00:00Z")
-                .started("2024-05-01T12:00:01Z")
-                .finished_at("2024-05-01T12:00:05Z")
-                .finished_pod("demo-dc1-default-sts-0"),
-        );
-    };
-    let (outcome, ()) = tokio::join!(
-        Run::on(&client).run("restore create r1 --dc dc1 --backup from-prod --sync-first --yes"),
-        operator
-    );
+    let (client, fake, _operator) = against_the_operator(&["from-prod"]);
+    let outcome = Run::on(&client)
+        .run("restore create r1 --dc dc1 --backup from-prod --sync-first --yes")
+        .await;
     assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
-    let writes: Vec<String> = fake.writes().iter().map(|c| c.path.clone()).collect();
-    assert_eq!(writes, [TASKS, RESTORES]);
+    assert_eq!(
+        plugin_writes(&fake),
+        [format!("POST {TASKS}"), format!("POST {RESTORES}")]
+    );
     assert!(
         outcome.stderr.contains(
             "sync sync-dc1-20240501120000 started to import backup from-prod from storage"
         )
     );
+    assert!(fake.get("medusabackups", NS, "from-prod").is_some());
 }
 
 #[tokio::test(start_paused = true)]
 async fn sync_first_fails_clearly_when_the_backup_is_not_in_storage() {
-    let (client, fake) = Fake::start();
-    fake.put(&CassandraDatacenter::test("dc1"));
-    let operator = async {
-        let task = fake.created("medusatasks").await;
-        let name = task["metadata"]["name"].as_str().unwrap().to_owned();
-        fake.put(
-            &MedusaTask::test(&name, Operation::Sync)
-                .started("2024-05-01T12:00:01Z")
-                .finished_at("2024-05-01T12:00:05Z")
-                .finished_pod("demo-dc1-default-sts-0"),
-        );
-    };
-    let (outcome, ()) = tokio::join!(
-        Run::on(&client).run("restore create --dc dc1 --backup from-prod --sync-first --yes"),
-        operator
-    );
+    let (client, fake, _operator) = against_the_operator(&[]);
+    let outcome = Run::on(&client)
+        .run("restore create --dc dc1 --backup from-prod --sync-first --yes")
+        .await;
     assert_eq!(outcome.code, ExitCode::NotFound, "{outcome:?}");
     assert!(
         outcome
             .stderr
-            .contains("is not in the storage of datacenter dc1: check the bucket and prefix")
+            .contains("is not in the storage of datacenter dc1: check the bucket and prefix"),
+        "{}",
+        outcome.stderr
     );
     assert!(restore_posts(&fake).is_empty());
 }
 
-fn restore(name: &str) -> MedusaRestoreJob {
-    MedusaRestoreJob::test(name)
-        .created("2024-05-01T12:00:00Z")
-        .started("2024-05-01T12:00:01Z")
-}
-
 #[tokio::test(start_paused = true)]
 async fn create_and_wait_follows_the_restore_stages_to_success() {
-    let (client, fake) = with_backups();
-    let operator = async {
-        fake.created("medusarestorejobs").await;
-        fake.put(&restore("r1"));
-        tokio::time::sleep(Duration::from_secs(20)).await;
-        fake.put(&restore("r1").prepared());
-        tokio::time::sleep(Duration::from_secs(20)).await;
-        fake.put(
-            &restore("r1")
-                .prepared()
-                .datacenter_stopped("2024-05-01T12:00:40Z"),
-        );
-        tokio::time::sleep(Duration::from_secs(120)).await;
-        fake.put(
-            &restore("r1")
-                .prepared()
-                .datacenter_stopped("2024-05-01T12:00:40Z")
-                .finished_at("2024-05-01T12:02:40Z"),
-        );
-    };
-    let (outcome, ()) = tokio::join!(
-        Run::on(&client).run("restore create r1 --dc dc1 --backup nightly --yes --wait"),
-        operator
-    );
+    let (client, fake, operator) = against_the_operator(&["nightly"]);
+    let outcome = Run::on(&client)
+        .run("restore create r1 --dc dc1 --backup nightly --yes --wait")
+        .await;
     assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
     assert!(
         outcome
@@ -231,30 +212,30 @@ async fn create_and_wait_follows_the_restore_stages_to_success() {
             .ends_with("restore r1 succeeded: the datacenter is back up with the restored data\n")
     );
     insta::assert_snapshot!("wait_stages", outcome.stderr);
+    insta::assert_snapshot!("wait_operator_writes", operator.journal().join("\n"));
+    let dc = fake.get("cassandradatacenters", NS, "dc1").unwrap();
+    assert_eq!(
+        dc["spec"]["stopped"], false,
+        "the datacenter is started again"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_restore_the_operator_refuses_fails_with_its_message() {
-    let (client, fake) = with_backups();
-    let operator = async {
+    let (client, fake, _operator) = against_the_operator(&["nightly"]);
+    // The datacenter grows between the plugin's checks and the operator's.
+    let scale = async {
         fake.created("medusarestorejobs").await;
-        fake.put(
-            &restore("r1")
-                .finished_at("2024-05-01T12:00:02Z")
-                .message("target datacenter has a different number of racks"),
-        );
+        fake.put(&CassandraDatacenter::test("dc1").size(4));
     };
     let (outcome, ()) = tokio::join!(
         Run::on(&client).run("restore create r1 --dc dc1 --backup nightly --yes --wait"),
-        operator
+        scale
     );
     assert_eq!(outcome.code, ExitCode::Failed, "{outcome:?}");
-    assert!(
-        outcome
-            .stderr
-            .contains("target datacenter has a different number of racks"),
-        "{}",
-        outcome.stderr
+    assert_eq!(
+        outcome.stderr.lines().last().unwrap(),
+        "error: restore r1: node counts differ for source backup and destination datacenter"
     );
 }
 

@@ -4,6 +4,7 @@
 mod support;
 
 use kubectl_medusa::error::ExitCode;
+use medusa_crds::simulator::{Operator, Running};
 use medusa_crds::*;
 use serde_json::json;
 use support::{Fake, NS, Run, pod};
@@ -333,4 +334,69 @@ async fn delete_asks_and_says_backups_are_kept() {
     let outcome = Run::on(&client).run("schedule delete nightly --yes").await;
     assert_eq!(outcome.code, ExitCode::Success);
     assert!(fake.get("medusabackupschedules", NS, "nightly").is_none());
+}
+
+// === against the operator, write by write ===
+
+/// dc1 with three pods, and the operator.
+fn with_the_operator() -> (kube::Client, Fake, Running) {
+    let (client, fake) = datacenter();
+    for i in 1..3 {
+        fake.put(&pod(
+            &format!("demo-dc1-default-sts-{i}"),
+            "demo",
+            "dc1",
+            true,
+        ));
+    }
+    let operator = Operator::new(client.clone(), NS, support::now()).spawn();
+    (client, fake, operator)
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_and_wait_follows_the_runs_backup_to_success() {
+    let (client, _fake, _operator) = with_the_operator();
+    Run::on(&client)
+        .run("schedule create nightly --dc dc1 --cron '30 1 * * *'")
+        .await;
+    let outcome = Run::on(&client).run("schedule run nightly --wait").await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    assert_eq!(
+        outcome.stdout,
+        "medusabackupjob.medusa.k8ssandra.io/nightly-1714564800 created\nbackup nightly-1714564800 succeeded\n"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_operators_run_at_the_scheduled_time_is_the_schedules_last_result() {
+    let (client, fake, operator) = with_the_operator();
+    // Every minute: the operator's first run is at 12:01.
+    Run::on(&client)
+        .run("schedule create minutely --dc dc1 --cron '* * * * *'")
+        .await;
+    let ran = fake
+        .seen(|c| c.method == "POST" && c.path == JOBS && !c.is_from_the_plugin())
+        .await;
+    assert_eq!(ran.body.unwrap()["metadata"]["name"], "minutely-1714564860");
+    tokio::time::sleep(std::time::Duration::from_secs(180)).await;
+    let outcome = Run::on(&client).run("schedule describe minutely").await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    assert!(
+        outcome.stdout.contains("minutely-1714564860"),
+        "{}",
+        outcome.stdout
+    );
+    let journal = operator.journal();
+    let status = journal
+        .iter()
+        .position(|w| w == "PUT medusabackupschedules/minutely/status")
+        .unwrap();
+    let created = journal
+        .iter()
+        .position(|w| w == "POST medusabackupjobs/minutely-1714564860")
+        .unwrap();
+    assert!(
+        status < created,
+        "the status is written before the run: {journal:?}"
+    );
 }

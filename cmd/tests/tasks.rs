@@ -3,9 +3,9 @@
 
 mod support;
 
-use std::time::Duration;
-
 use kubectl_medusa::error::ExitCode;
+use medusa_crds::simulator::medusa::{Medusa, StoredBackup};
+use medusa_crds::simulator::{Faults, Operator, Running};
 use medusa_crds::*;
 use support::{Fake, NS, Run, pod};
 
@@ -55,50 +55,55 @@ async fn sync_posts_a_labelled_sync_task() {
     insta::assert_json_snapshot!("sync_body", task_posts(&fake).pop().unwrap());
 }
 
+/// The operator, with Medusa holding these backups of dc1's two pods in storage.
+fn operator(client: &kube::Client, stored: &[&str], faults: Faults) -> Running {
+    let mut medusa = Medusa::default();
+    for (i, name) in stored.iter().enumerate() {
+        medusa = medusa.with_backup(StoredBackup::complete(
+            name,
+            "dc1",
+            "demo-dc1-default-sts",
+            2,
+            support::now() - chrono::Duration::days(i64::try_from(i).unwrap() + 1),
+        ));
+    }
+    Operator::new(client.clone(), NS, support::now())
+        .medusa(medusa)
+        .faults(faults)
+        .spawn()
+}
+
 #[tokio::test(start_paused = true)]
 async fn sync_and_wait_reports_the_records_added_and_removed() {
     let (client, fake) = datacenter();
     fake.put(&MedusaBackup::test("kept"));
     fake.put(&MedusaBackup::test("gone"));
-    let operator = async {
-        fake.created("medusatasks").await;
-        fake.put(&task("s1", Operation::Sync).in_progress(&["demo-dc1-default-sts-0"]));
-        tokio::time::sleep(Duration::from_secs(3)).await;
-        fake.remove("medusa.k8ssandra.io/v1alpha1", "MedusaBackup", NS, "gone");
-        fake.put(&MedusaBackup::test("from-storage"));
-        fake.put(
-            &task("s1", Operation::Sync)
-                .finished_at("2024-05-01T12:00:04Z")
-                .finished_pod("demo-dc1-default-sts-0"),
-        );
-    };
-    let (outcome, ()) = tokio::join!(
-        Run::on(&client).run("sync --dc dc1 --name s1 --wait"),
-        operator
-    );
+    let _operator = operator(&client, &["kept", "from-storage"], Faults::default());
+    let outcome = Run::on(&client).run("sync --dc dc1 --name s1 --wait").await;
     assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
     insta::assert_snapshot!("sync_wait_stdout", outcome.stdout);
+    assert!(fake.get("medusabackups", NS, "gone").is_none());
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_failed_sync_exits_1_with_the_failed_pods() {
-    let (client, fake) = datacenter();
-    let operator = async {
-        fake.created("medusatasks").await;
-        fake.put(
-            &task("s1", Operation::Sync)
-                .finished_at("2024-05-01T12:00:04Z")
-                .failed_pods(&["demo-dc1-default-sts-0"]),
-        );
+async fn a_sync_that_reaches_no_pod_exits_1_saying_what_to_check() {
+    let (client, _fake) = datacenter();
+    let faults = Faults {
+        sync_reaches_no_pod: true,
+        ..Faults::default()
     };
-    let (outcome, ()) = tokio::join!(
-        Run::on(&client).run("sync --dc dc1 --name s1 --wait"),
-        operator
-    );
+    let _operator = operator(&client, &["kept"], faults);
+    let outcome = Run::on(&client).run("sync --dc dc1 --name s1 --wait").await;
     assert_eq!(outcome.code, ExitCode::Failed, "{outcome:?}");
     let error = outcome.stderr.lines().last().unwrap();
-    assert!(error.starts_with("error: sync s1: "), "{error}");
-    assert!(error.contains("demo-dc1-default-sts-0"), "{error}");
+    assert!(
+        error.starts_with("error: sync s1: the sync reached no pod"),
+        "{error}"
+    );
+    assert!(
+        error.contains("check the medusa containers and the storage settings"),
+        "{error}"
+    );
 }
 
 // === purge ===
@@ -136,35 +141,45 @@ async fn purge_with_unlimited_retention_says_it_deletes_no_backup() {
 #[tokio::test(start_paused = true)]
 async fn purge_and_wait_follows_the_purge_and_its_sync_and_sums_the_pods() {
     let (client, fake) = datacenter();
-    let operator = async {
-        fake.created("medusatasks").await;
-        fake.put(
-            &task("p1", Operation::Purge)
-                .in_progress(&["demo-dc1-default-sts-0", "demo-dc1-default-sts-1"]),
-        );
-        tokio::time::sleep(Duration::from_secs(10)).await;
-        fake.put(
-            &task("p1", Operation::Purge)
-                .finished_at("2024-05-01T12:00:11Z")
-                .purged("demo-dc1-default-sts-0", 2, 300, 3 * 1024 * 1024 * 1024, 4)
-                .purged("demo-dc1-default-sts-1", 2, 200, 1024 * 1024 * 1024, 1),
-        );
-        // The operator then creates `<name>-sync` itself.
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        fake.put(
-            &task("p1-sync", Operation::Sync)
-                .finished_at("2024-05-01T12:00:14Z")
-                .finished_pod("demo-dc1-default-sts-0"),
-        );
-    };
-    let (outcome, ()) = tokio::join!(
-        Run::on(&client).run("purge --dc dc1 --name p1 --yes --wait"),
-        operator
-    );
+    let stored = ["newest", "middle", "oldest"];
+    for name in stored {
+        fake.put(&MedusaBackup::test(name));
+    }
+    let running = operator(&client, &stored, Faults::default());
+    running.medusa().lock().unwrap().max_backup_count = 1;
+    let outcome = Run::on(&client)
+        .run("purge --dc dc1 --name p1 --yes --wait")
+        .await;
     assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
     assert_eq!(
         outcome.stdout.lines().last().unwrap(),
-        "purge p1 succeeded: 4 backup file set(s) purged across pods, 500 objects deleted (4.00 GB), 5 objects kept within the GC grace period; records refreshed by p1-sync"
+        "purge p1 succeeded: 4 backup file set(s) purged across pods, 160 objects deleted (2.00 MB), 0 objects kept within the GC grace period; records refreshed by p1-sync"
+    );
+    // The follow-up sync removed the records of the purged backups.
+    assert!(fake.get("medusabackups", NS, "oldest").is_none());
+    assert!(fake.get("medusabackups", NS, "newest").is_some());
+    assert_eq!(
+        fake.get("medusatasks", NS, "p1-sync").unwrap()["metadata"]["labels"],
+        fake.get("medusatasks", NS, "p1").unwrap()["metadata"]["labels"],
+        "the sync carries the purge's labels"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_purge_that_fails_on_a_pod_exits_1_naming_it() {
+    let (client, _fake) = datacenter();
+    let faults = Faults {
+        failing_task_pods: ["demo-dc1-default-sts-1".to_owned()].into(),
+        ..Faults::default()
+    };
+    let _operator = operator(&client, &["newest"], faults);
+    let outcome = Run::on(&client)
+        .run("purge --dc dc1 --name p1 --yes --wait")
+        .await;
+    assert_eq!(outcome.code, ExitCode::Failed, "{outcome:?}");
+    assert_eq!(
+        outcome.stderr.lines().last().unwrap(),
+        "error: purge p1: the purge failed on 1 pod(s): demo-dc1-default-sts-1"
     );
 }
 
@@ -221,18 +236,11 @@ async fn task_describe_of_an_unknown_task_is_not_found() {
 #[tokio::test(start_paused = true)]
 async fn task_watch_ends_with_the_task() {
     let (client, fake) = tasks();
-    let operator = async {
-        fake.watching("medusatasks").await;
-        fake.put(
-            &task("sync-1", Operation::Sync)
-                .finished_at("2024-05-01T12:00:30Z")
-                .finished_pod("demo-dc1-default-sts-0")
-                .finished_pod("demo-dc1-default-sts-1"),
-        );
-    };
-    let (outcome, ()) = tokio::join!(Run::on(&client).run("task watch sync-1"), operator);
+    fake.put(&MedusaTask::test("sync-2", Operation::Sync).created("2024-05-01T12:00:00Z"));
+    let _operator = operator(&client, &[], Faults::default());
+    let outcome = Run::on(&client).run("task watch sync-2").await;
     assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
-    assert_eq!(outcome.stdout, "sync sync-1 succeeded\n");
+    assert_eq!(outcome.stdout, "sync sync-2 succeeded\n");
 }
 
 #[tokio::test]

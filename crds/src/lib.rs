@@ -12,6 +12,8 @@ pub mod merge;
 pub mod naming;
 pub mod restore;
 pub mod rules;
+#[cfg(feature = "simulator")]
+pub mod simulator;
 pub mod status;
 pub mod types;
 pub mod wire;

@@ -75,6 +75,12 @@ impl Call {
         self.query.get("dryRun").is_some_and(|v| v == "All")
     }
 
+    /// Whether our plugin's field manager made this create, update or patch (the simulated
+    /// operator's is `k8ssandra-operator`; a DELETE names none).
+    pub fn is_from_the_plugin(&self) -> bool {
+        self.query.get("fieldManager").map(String::as_str) == Some("kubectl-medusa")
+    }
+
     /// `POST /path?query` for messages.
     pub fn line(&self) -> String {
         let query: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
