@@ -142,6 +142,12 @@ pub fn from_kube(error: kube::Error, call: CallContext<'_>) -> CliError {
             CliError::Usage(status.message.clone())
         }
         kube::Error::Api(status) => match status.code {
+            401 => CliError::Cluster(format!(
+                "the API server does not accept the credentials of your kubeconfig's user (401 Unauthorized) to {} {} in namespace {}: log in again, or check --context, --user and KUBECONFIG",
+                call.verb,
+                call.object.unwrap_or_else(|| call.resource.clone()),
+                call.namespace
+            )),
             403 => CliError::Forbidden {
                 verb: call.verb.to_owned(),
                 resource: call.resource,
