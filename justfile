@@ -17,10 +17,10 @@ demo:
     -cargo run -q -p kubectl-medusa -- validate -R -f manifests/examples/
     cargo run -q -p kubectl-medusa -- backup create --dc dc1 -n k8ssandra --dry-run=client
 
-# Regenerate committed files: CRD YAML and docs/rbac.md.
+# Regenerate committed files: CRD YAML, docs/rbac.md and the README's session.
 generate:
     cargo run -q -p medusa-crds --example crdgen
-    UPDATE_DOCS=1 cargo test -q -p kubectl-medusa --test docs
+    UPDATE_DOCS=1 cargo test -q -p kubectl-medusa --test docs --test session
 
 # Check formatting.
 fmt-check:

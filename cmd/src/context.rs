@@ -75,8 +75,8 @@ impl Write for Captured {
     }
 }
 
-/// How confirmations are answered.
-pub type Confirm = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+/// How the answer to a confirmation is read, once the question is asked.
+pub type Confirm = Arc<dyn Fn() -> bool + Send + Sync>;
 
 /// The command context.
 pub struct Ctx {
@@ -142,9 +142,7 @@ fn color_enabled(choice: ColorChoice, terminal: bool) -> bool {
     }
 }
 
-fn ask_on_terminal(question: &str) -> bool {
-    eprint!("{question} [y/N] ");
-    let _ = std::io::stderr().flush();
+fn answer_on_terminal() -> bool {
     let mut answer = String::new();
     if std::io::stdin().read_line(&mut answer).is_err() {
         return false;
@@ -167,12 +165,12 @@ impl Ctx {
             now: Utc::now(),
             terminal,
             interactive,
-            confirm: Arc::new(ask_on_terminal),
+            confirm: Arc::new(answer_on_terminal),
         }
     }
 
     /// A context for tests: the given client (or none), captured output, a fixed clock, no
-    /// terminal, and confirmations answered `answer`.
+    /// terminal, and confirmations answered `answer` (echoed as a terminal echoes it).
     pub fn for_test(
         client: Option<kube::Client>,
         namespace: &str,
@@ -180,6 +178,31 @@ impl Ctx {
         answer: Option<bool>,
     ) -> (Self, Captured, Captured) {
         let (out, err) = (Captured::default(), Captured::default());
+        let ctx = Self::captured(client, namespace, now, answer, &out, &err);
+        (ctx, out, err)
+    }
+
+    /// [`Ctx::for_test`], with standard output and standard error in one buffer, interleaved
+    /// as a terminal shows them.
+    pub fn for_test_on_one_screen(
+        client: Option<kube::Client>,
+        namespace: &str,
+        now: DateTime<Utc>,
+        answer: Option<bool>,
+    ) -> (Self, Captured) {
+        let screen = Captured::default();
+        let ctx = Self::captured(client, namespace, now, answer, &screen, &screen);
+        (ctx, screen)
+    }
+
+    fn captured(
+        client: Option<kube::Client>,
+        namespace: &str,
+        now: DateTime<Utc>,
+        answer: Option<bool>,
+        out: &Captured,
+        err: &Captured,
+    ) -> Self {
         let global = GlobalArgs {
             namespace: Some(namespace.to_owned()),
             ..GlobalArgs::default()
@@ -188,7 +211,8 @@ impl Ctx {
         if let Some(client) = client {
             let _ = cell.set(client);
         }
-        let ctx = Self {
+        let echo = Stream::new(err.clone());
+        Self {
             namespace: namespace.to_owned(),
             global,
             client: cell,
@@ -198,9 +222,12 @@ impl Ctx {
             terminal: false,
             interactive: answer.is_some(),
             color: false,
-            confirm: Arc::new(move |_| answer.unwrap_or(false)),
-        };
-        (ctx, out, err)
+            confirm: Arc::new(move || {
+                let yes = answer.unwrap_or(false);
+                let _ = echo.line(if yes { "y" } else { "N" });
+                yes
+            }),
+        }
     }
 
     /// Takes the connection options of a parsed command line (tests): `-A`, `-n` and the rest.
@@ -279,7 +306,8 @@ impl Ctx {
                 "{question} Refusing without a terminal to confirm: pass --yes"
             )));
         }
-        if (self.confirm)(question) {
+        self.err.write(&format!("{question} [y/N] "))?;
+        if (self.confirm)() {
             Ok(())
         } else {
             Err(CliError::usage("cancelled: nothing was changed"))

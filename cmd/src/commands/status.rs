@@ -188,12 +188,18 @@ pub async fn report(
     let medusa_pods = pods
         .iter()
         .map(|p| {
-            let ready = p
-                .status
+            let declared = p
+                .spec
                 .as_ref()
-                .and_then(|s| s.container_statuses.as_ref())
-                .and_then(|cs| cs.iter().find(|c| c.name == MEDUSA_CONTAINER))
-                .map(|c| c.ready);
+                .is_some_and(|s| s.containers.iter().any(|c| c.name == MEDUSA_CONTAINER));
+            // A declared container without a status has not started: not ready.
+            let ready = declared.then(|| {
+                p.status
+                    .as_ref()
+                    .and_then(|s| s.container_statuses.as_ref())
+                    .and_then(|cs| cs.iter().find(|c| c.name == MEDUSA_CONTAINER))
+                    .is_some_and(|c| c.ready)
+            });
             MedusaPod {
                 pod: p.metadata.name.clone().unwrap_or_default(),
                 ready,

@@ -38,6 +38,15 @@ pub fn pod(name: &str, cluster: &str, dc: &str, medusa: bool) -> Value {
     })
 }
 
+/// A running pod of a datacenter whose medusa container is ready.
+pub fn ready_pod(name: &str, cluster: &str, dc: &str) -> Value {
+    let mut pod = pod(name, cluster, dc, true);
+    pod["status"] = json!({"phase": "Running", "containerStatuses": [
+        {"name": "cassandra", "ready": true, "restartCount": 0, "image": "cassandra", "imageID": ""},
+        {"name": "medusa", "ready": true, "restartCount": 0, "image": "medusa", "imageID": ""}]});
+    pod
+}
+
 /// What a command did.
 #[derive(Debug)]
 pub struct Outcome {
@@ -54,6 +63,8 @@ pub struct Run {
     client: Option<kube::Client>,
     answer: Option<bool>,
     terminal: bool,
+    one_screen: bool,
+    now: DateTime<Utc>,
 }
 
 impl Run {
@@ -63,6 +74,8 @@ impl Run {
             client: Some(client.clone()),
             answer: None,
             terminal: false,
+            one_screen: false,
+            now: now(),
         }
     }
 
@@ -72,6 +85,8 @@ impl Run {
             client: None,
             answer: None,
             terminal: false,
+            one_screen: false,
+            now: now(),
         }
     }
 
@@ -84,6 +99,19 @@ impl Run {
     /// Standard output is a terminal.
     pub fn on_terminal(mut self) -> Self {
         self.terminal = true;
+        self
+    }
+
+    /// Standard output and standard error land on one screen, interleaved as a person sees
+    /// them (the outcome's `stdout` holds both).
+    pub fn on_one_screen(mut self) -> Self {
+        self.one_screen = true;
+        self
+    }
+
+    /// The command's clock reads `now` (default: the tests' fixed now).
+    pub fn at(mut self, now: DateTime<Utc>) -> Self {
+        self.now = now;
         self
     }
 
@@ -116,7 +144,12 @@ impl Run {
             // No kubeconfig: any attempt to reach a cluster fails.
             global.kubeconfig = Some("/nonexistent/kubeconfig".into());
         }
-        let (ctx, out, err) = Ctx::for_test(self.client, NS, now(), self.answer);
+        let (ctx, out, err) = if self.one_screen {
+            let (ctx, screen) = Ctx::for_test_on_one_screen(self.client, NS, self.now, self.answer);
+            (ctx, screen, kubectl_medusa::context::Captured::default())
+        } else {
+            Ctx::for_test(self.client, NS, self.now, self.answer)
+        };
         let ctx = ctx.with_global(global).with_terminal(self.terminal);
         let command = kubectl_medusa::run(&ctx, cli.command);
         let result = match limit {
