@@ -110,8 +110,12 @@ pub fn kubeconfig_text(server: &str, pki: &ControlPlanePki) -> String {
 pub struct LocalControlPlane {
     dir: tempfile::TempDir,
     children: Vec<(String, Child)>,
+    /// How kube-apiserver was started, to start it again.
+    apiserver: (PathBuf, Vec<String>),
     /// A kubeconfig for the administrator (group system:masters).
     pub kubeconfig: PathBuf,
+    /// The CA that signed the API server's certificate and the users' client certificates.
+    pub pki: ControlPlanePki,
 }
 
 impl std::fmt::Debug for LocalControlPlane {
@@ -188,8 +192,10 @@ impl LocalControlPlane {
         let path = |p: PathBuf| p.display().to_string();
         let mut plane = Self {
             children: Vec::new(),
+            apiserver: (assets.join("kube-apiserver"), Vec::new()),
             kubeconfig,
             dir,
+            pki,
         };
         let etcd_url = format!("http://127.0.0.1:{etcd_port}");
         let peer_url = format!("http://127.0.0.1:{peer_port}");
@@ -206,33 +212,53 @@ impl LocalControlPlane {
                 "--unsafe-no-fsync=true".to_owned(),
             ],
         )?;
+        let apiserver_args = vec![
+            format!("--etcd-servers={etcd_url}"),
+            format!("--cert-dir={}", path(file("certs"))),
+            format!("--tls-cert-file={}", path(file("apiserver.crt"))),
+            format!("--tls-private-key-file={}", path(file("apiserver.key"))),
+            format!("--client-ca-file={}", path(file("ca.crt"))),
+            format!("--secure-port={secure_port}"),
+            "--bind-address=127.0.0.1".to_owned(),
+            "--advertise-address=127.0.0.1".to_owned(),
+            "--authorization-mode=RBAC".to_owned(),
+            format!("--service-account-issuer=https://127.0.0.1:{secure_port}"),
+            format!("--service-account-key-file={}", path(file("sa.pub"))),
+            format!(
+                "--service-account-signing-key-file={}",
+                path(file("sa.key"))
+            ),
+            "--service-cluster-ip-range=10.0.0.0/24".to_owned(),
+            // No controller-manager creates the `default` ServiceAccounts.
+            "--disable-admission-plugins=ServiceAccount".to_owned(),
+            "--allow-privileged=true".to_owned(),
+        ];
+        plane.apiserver.1 = apiserver_args.clone();
         plane.spawn(
             "kube-apiserver",
             &assets.join("kube-apiserver"),
-            &[
-                format!("--etcd-servers={etcd_url}"),
-                format!("--cert-dir={}", path(file("certs"))),
-                format!("--tls-cert-file={}", path(file("apiserver.crt"))),
-                format!("--tls-private-key-file={}", path(file("apiserver.key"))),
-                format!("--client-ca-file={}", path(file("ca.crt"))),
-                format!("--secure-port={secure_port}"),
-                "--bind-address=127.0.0.1".to_owned(),
-                "--advertise-address=127.0.0.1".to_owned(),
-                "--authorization-mode=RBAC".to_owned(),
-                format!("--service-account-issuer=https://127.0.0.1:{secure_port}"),
-                format!("--service-account-key-file={}", path(file("sa.pub"))),
-                format!(
-                    "--service-account-signing-key-file={}",
-                    path(file("sa.key"))
-                ),
-                "--service-cluster-ip-range=10.0.0.0/24".to_owned(),
-                // No controller-manager creates the `default` ServiceAccounts.
-                "--disable-admission-plugins=ServiceAccount".to_owned(),
-                "--allow-privileged=true".to_owned(),
-            ],
+            &apiserver_args,
         )?;
         plane.wait_ready().await?;
         Ok(plane)
+    }
+
+    /// Stops kube-apiserver and starts it again with the same flags, on the same port and
+    /// etcd, and waits until it is ready: what a control-plane upgrade or crash does to the
+    /// clients watching it.
+    pub async fn restart_apiserver(&mut self) -> Result<(), Failure> {
+        if let Some(index) = self
+            .children
+            .iter()
+            .position(|(n, _)| n == "kube-apiserver")
+        {
+            let (_, mut child) = self.children.remove(index);
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let (program, args) = self.apiserver.clone();
+        self.spawn("kube-apiserver", &program, &args)?;
+        self.wait_ready().await
     }
 
     async fn wait_ready(&mut self) -> Result<(), Failure> {

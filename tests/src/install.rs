@@ -226,27 +226,30 @@ pub async fn register_webhooks(
     Ok(())
 }
 
-/// Removes what the suite added; reports what it could not remove.
+/// Removes what the suite added (the webhook configurations registered under these labels,
+/// the namespaces, the CRDs it created); reports what it could not remove.
 pub async fn remove(
     client: &Client,
-    run: &str,
+    registrations: &[String],
     crds: &[String],
     namespaces: &[String],
 ) -> Vec<String> {
     let mut problems = Vec::new();
-    let name = format!("medusa-webhook-e2e-{run}");
     let params = DeleteParams::default();
-    if let Err(e) = Api::<ValidatingWebhookConfiguration>::all(client.clone())
-        .delete(&name, &params)
-        .await
-    {
-        problems.push(format!("ValidatingWebhookConfiguration {name}: {e}"));
-    }
-    if let Err(e) = Api::<MutatingWebhookConfiguration>::all(client.clone())
-        .delete(&name, &params)
-        .await
-    {
-        problems.push(format!("MutatingWebhookConfiguration {name}: {e}"));
+    for label in registrations {
+        let name = format!("medusa-webhook-e2e-{label}");
+        if let Err(e) = Api::<ValidatingWebhookConfiguration>::all(client.clone())
+            .delete(&name, &params)
+            .await
+        {
+            problems.push(format!("ValidatingWebhookConfiguration {name}: {e}"));
+        }
+        if let Err(e) = Api::<MutatingWebhookConfiguration>::all(client.clone())
+            .delete(&name, &params)
+            .await
+        {
+            problems.push(format!("MutatingWebhookConfiguration {name}: {e}"));
+        }
     }
     let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
     for namespace in namespaces {

@@ -1,17 +1,21 @@
 //! The end-to-end suite's harness: a real API server (started from `KUBEBUILDER_ASSETS`, or
 //! the cluster of `KUBECONFIG`), the CRDs it lacks, medusa-webhook served from this process and
-//! registered from `manifests/base`, one namespace per scenario, and cleanup.
+//! registered from `manifests/base`, one namespace per scenario, the operator's Medusa
+//! controllers played by `medusa-crds`' simulator, users with fewer rights, and cleanup.
 //!
-//! The scenarios are in `tests/e2e.rs`; `cargo test -p medusa-e2e` runs them, or prints one
-//! line saying why it skips.
+//! The scenarios are in `tests/e2e/`; `cargo test -p medusa-e2e` runs them, or prints one line
+//! saying why it skips.
 
 pub mod cluster;
 pub mod install;
+pub mod objects;
 pub mod pki;
+pub mod plugin;
+pub mod users;
 pub mod webhook;
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -19,11 +23,15 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{ObjectMeta, PostParams};
 use kube::{Api, Client};
-use serde_json::{Value, json};
+use medusa_crds::simulator::{Faults, Operator, Running, Timing};
+use serde_json::json;
 
 use cluster::{LocalControlPlane, Source};
 use install::RUN_LABEL;
 use webhook::Webhook;
+
+pub use objects::{cassandra_pod, datacenter};
+pub use plugin::{PluginRun, plugin, plugin_as};
 
 /// Why a scenario, or the set-up, failed.
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +94,28 @@ fn run_id() -> String {
     id
 }
 
+/// Where the webhook listens, and the host the API server dials: 127.0.0.1 for a local
+/// control plane; for another cluster, `MEDUSA_E2E_WEBHOOK_HOST` names this machine as the
+/// cluster reaches it.
+fn webhook_address() -> (SocketAddr, String) {
+    let host = std::env::var("MEDUSA_E2E_WEBHOOK_HOST").unwrap_or_else(|_| "127.0.0.1".into());
+    let listen = if host == "127.0.0.1" {
+        SocketAddr::from(([127, 0, 0, 1], 0))
+    } else {
+        SocketAddr::from(([0, 0, 0, 0], 0))
+    };
+    (listen, host)
+}
+
+/// A webhook of one scenario's own, registered for its namespace only.
+#[derive(Debug)]
+pub struct PrivateWebhook {
+    /// The server.
+    pub webhook: Webhook,
+    /// The namespace under it.
+    pub namespace: String,
+}
+
 /// Everything the scenarios share.
 pub struct Harness {
     /// This run's identifier.
@@ -94,16 +124,18 @@ pub struct Harness {
     pub config: kube::Config,
     /// A client on it.
     pub client: Client,
-    /// A kubeconfig file for it (for what reads one).
-    pub kubeconfig: std::path::PathBuf,
+    /// A kubeconfig file for it (what the plugin reads).
+    pub kubeconfig: PathBuf,
     /// Where the suite runs, for messages.
     pub description: String,
+    source: Source,
     created_crds: Vec<String>,
     namespaces: Mutex<Vec<String>>,
+    registrations: Mutex<Vec<String>>,
     counter: AtomicUsize,
     webhook: Option<Webhook>,
     // Last: stopped after everything else.
-    plane: Option<LocalControlPlane>,
+    plane: tokio::sync::Mutex<Option<LocalControlPlane>>,
 }
 
 impl std::fmt::Debug for Harness {
@@ -141,46 +173,57 @@ impl Harness {
             Failure::new(format!("cannot reach the API server of {description}: {e}"))
         })?;
         let created_crds = install::ensure_crds(&client).await?;
-        let run = run_id();
         let mut harness = Self {
-            run,
+            run: run_id(),
             config,
             client: client.clone(),
             kubeconfig,
             description,
+            source: source.clone(),
             created_crds,
             namespaces: Mutex::new(Vec::new()),
+            registrations: Mutex::new(Vec::new()),
             counter: AtomicUsize::new(0),
             webhook: None,
-            plane,
+            plane: tokio::sync::Mutex::new(plane),
         };
-        // The API server must reach the webhook: 127.0.0.1 for a local control plane; for
-        // another cluster, MEDUSA_E2E_WEBHOOK_HOST names this machine as the cluster sees it.
-        let host = std::env::var("MEDUSA_E2E_WEBHOOK_HOST").unwrap_or_else(|_| "127.0.0.1".into());
-        let listen: SocketAddr = if host == "127.0.0.1" {
-            SocketAddr::from(([127, 0, 0, 1], 0))
-        } else {
-            SocketAddr::from(([0, 0, 0, 0], 0))
-        };
+        let (listen, host) = webhook_address();
         let webhook = Webhook::start(client.clone(), listen, &host).await?;
-        install::register_webhooks(&client, &harness.run, &webhook.base_url, &webhook.ca_pem)
+        harness
+            .register(&harness.run.clone(), &webhook.base_url, &webhook.ca_pem)
             .await?;
         let base_url = webhook.base_url.clone();
         harness.webhook = Some(webhook);
-        harness.wait_for_webhook(&base_url).await?;
+        let namespace = harness.namespace(true).await?;
+        harness.wait_for_webhook(&namespace, &base_url).await?;
         Ok(harness)
+    }
+
+    async fn register(&self, label: &str, base_url: &str, ca_pem: &str) -> Outcome {
+        install::register_webhooks(&self.client, label, base_url, ca_pem).await?;
+        self.registrations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(label.to_owned());
+        Ok(())
     }
 
     /// A new namespace for one scenario; under the suite's webhook when `webhook` is true.
     pub async fn namespace(&self, webhook: bool) -> Result<String, Failure> {
+        self.namespace_under(webhook.then_some(self.run.as_str()))
+            .await
+    }
+
+    /// A new namespace under the webhook registered with this label value, if any.
+    async fn namespace_under(&self, label: Option<&str>) -> Result<String, Failure> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let name = format!("e2e-{}-{n}", self.run);
         let mut labels = std::collections::BTreeMap::from([(
             "app.kubernetes.io/managed-by".to_owned(),
             "medusa-e2e".to_owned(),
         )]);
-        if webhook {
-            labels.insert(RUN_LABEL.to_owned(), self.run.clone());
+        if let Some(label) = label {
+            labels.insert(RUN_LABEL.to_owned(), label.to_owned());
         }
         let namespace = Namespace {
             metadata: ObjectMeta {
@@ -201,12 +244,28 @@ impl Harness {
         Ok(name)
     }
 
-    /// Waits until the API server sends our webhook the reviews (registration takes a moment
-    /// to reach the API server's informers).
-    async fn wait_for_webhook(&self, base_url: &str) -> Outcome {
-        let namespace = self.namespace(true).await?;
+    /// A webhook of the scenario's own (its certificate in files it reloads), registered
+    /// only for a new namespace, and ready: for scenarios that stop or rotate it.
+    pub async fn private_webhook(&self) -> Result<PrivateWebhook, Failure> {
+        let (listen, host) = webhook_address();
+        let webhook = Webhook::start_from_files(self.client.clone(), listen, &host).await?;
+        let label = format!(
+            "{}-{}",
+            self.run,
+            self.counter.fetch_add(1, Ordering::Relaxed)
+        );
+        self.register(&label, &webhook.base_url, &webhook.ca_pem)
+            .await?;
+        let namespace = self.namespace_under(Some(&label)).await?;
+        self.wait_for_webhook(&namespace, &webhook.base_url).await?;
+        Ok(PrivateWebhook { webhook, namespace })
+    }
+
+    /// Waits until the API server sends the webhook of `namespace` the reviews (registration
+    /// takes a moment to reach the API server's informers).
+    async fn wait_for_webhook(&self, namespace: &str, base_url: &str) -> Outcome {
         let api: Api<medusa_crds::MedusaBackupSchedule> =
-            Api::namespaced(self.client.clone(), &namespace);
+            Api::namespaced(self.client.clone(), namespace);
         let probe: medusa_crds::MedusaBackupSchedule = serde_json::from_value(json!({
             "apiVersion": "medusa.k8ssandra.io/v1alpha1", "kind": "MedusaBackupSchedule",
             "metadata": {"name": "probe", "namespace": namespace},
@@ -236,6 +295,39 @@ impl Harness {
         }
     }
 
+    /// The suite's webhook.
+    pub fn webhook(&self) -> Option<&Webhook> {
+        self.webhook.as_ref()
+    }
+
+    /// The operator's Medusa controllers, played on `namespace` at a brisk pace, with these
+    /// faults; they stop when the returned value is dropped.
+    pub fn operator(&self, namespace: &str, faults: Faults) -> Running {
+        Operator::new(self.client.clone(), namespace, chrono::Utc::now())
+            .timing(Timing::brisk())
+            .faults(faults)
+            .spawn()
+    }
+
+    /// Restarts kube-apiserver under the webhook and the clients; `false` when the suite runs
+    /// on a cluster it did not start (`KUBECONFIG`), whose API server it cannot restart.
+    pub async fn restart_api_server(&self) -> Result<bool, Failure> {
+        let mut plane = self.plane.lock().await;
+        match plane.as_mut() {
+            Some(plane) => plane.restart_apiserver().await.map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// A second, empty control plane (no CRDs at all) from the same binaries, and a
+    /// kubeconfig for it; `None` on a cluster the suite did not start.
+    pub async fn empty_control_plane(&self) -> Result<Option<LocalControlPlane>, Failure> {
+        match &self.source {
+            Source::Assets(assets) => LocalControlPlane::start(assets).await.map(Some),
+            Source::Kubeconfig(_) => Ok(None),
+        }
+    }
+
     /// Removes what the suite created; returns what it could not.
     pub async fn cleanup(mut self) -> Vec<String> {
         let namespaces = self
@@ -243,11 +335,22 @@ impl Harness {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
+        let registrations = self
+            .registrations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
         // A local control plane goes with its processes; a cluster keeps nothing of ours.
-        let problems = if self.plane.is_some() {
+        let problems = if self.plane.lock().await.is_some() {
             Vec::new()
         } else {
-            install::remove(&self.client, &self.run, &self.created_crds, &namespaces).await
+            install::remove(
+                &self.client,
+                &registrations,
+                &self.created_crds,
+                &namespaces,
+            )
+            .await
         };
         self.webhook = None;
         problems
@@ -279,91 +382,6 @@ pub fn denied_by<T>(
         || format!("{what}: expected a denial by {rule}, got: {message}"),
     )?;
     Ok(message)
-}
-
-/// A CassandraDatacenter that the operator's CRD accepts (it requires the server type and
-/// version), with a medusa container in its pod template.
-pub fn datacenter(namespace: &str, name: &str, size: i32) -> Value {
-    let mut dc = serde_json::to_value(
-        medusa_crds::CassandraDatacenter::test(name)
-            .namespace(namespace)
-            .size(size),
-    )
-    .unwrap_or_default();
-    dc["spec"]["serverType"] = json!("cassandra");
-    dc["spec"]["serverVersion"] = json!("4.1.5");
-    dc["spec"]["storageConfig"] = json!({"cassandraDataVolumeClaimSpec": {
-        "accessModes": ["ReadWriteOnce"],
-        "resources": {"requests": {"storage": "1Gi"}}
-    }});
-    if let Some(meta) = dc["metadata"].as_object_mut() {
-        meta.remove("creationTimestamp");
-    }
-    if let Some(object) = dc.as_object_mut() {
-        object.remove("status");
-    }
-    dc
-}
-
-/// A Cassandra pod of datacenter `dc` of cluster `demo`, with a medusa container when asked.
-/// Pause images: on a real cluster they run and do nothing.
-pub fn cassandra_pod(namespace: &str, dc: &str, index: usize, medusa: bool) -> Value {
-    let mut containers = vec![json!({"name": "cassandra", "image": "registry.k8s.io/pause:3.10"})];
-    if medusa {
-        containers.push(json!({"name": "medusa", "image": "registry.k8s.io/pause:3.10"}));
-    }
-    json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": format!("demo-{dc}-default-sts-{index}"), "namespace": namespace,
-                     "labels": {"cassandra.datastax.com/cluster": "demo",
-                                "cassandra.datastax.com/datacenter": dc}},
-        "spec": {"containers": containers}
-    })
-}
-
-/// What `kubectl medusa` did.
-#[derive(Debug)]
-pub struct PluginRun {
-    /// The exit code.
-    pub code: kubectl_medusa::error::ExitCode,
-    /// Standard output.
-    pub stdout: String,
-    /// Standard error.
-    pub stderr: String,
-}
-
-/// Runs `kubectl medusa <words> -n namespace` against the suite's API server, in-process,
-/// with a person answering yes at the prompt.
-pub async fn plugin(
-    harness: &Harness,
-    namespace: &str,
-    words: &[&str],
-) -> Result<PluginRun, Failure> {
-    use clap::Parser;
-    let mut argv = vec!["kubectl-medusa".to_owned()];
-    argv.extend(words.iter().map(|w| (*w).to_owned()));
-    argv.extend(["-n".to_owned(), namespace.to_owned()]);
-    let cli = kubectl_medusa::cli::Cli::try_parse_from(&argv)
-        .map_err(|e| Failure::new(format!("{argv:?} does not parse: {e}")))?;
-    let (ctx, out, err) = kubectl_medusa::context::Ctx::for_test(
-        Some(harness.client.clone()),
-        namespace,
-        chrono::Utc::now(),
-        Some(true),
-    );
-    let ctx = ctx.with_global(cli.global.clone());
-    let code = match kubectl_medusa::run(&ctx, cli.command).await {
-        Ok(()) => kubectl_medusa::error::ExitCode::Success,
-        Err(e) => {
-            let _ = ctx.err.line(format!("error: {e}"));
-            e.exit_code()
-        }
-    };
-    Ok(PluginRun {
-        code,
-        stdout: out.text(),
-        stderr: err.text(),
-    })
 }
 
 /// `name`, or `name-2`, `name-3`... : the first that no earlier sample of the kind took (two
