@@ -12,6 +12,7 @@ use medusa_crds::rules::{
 
 use crate::admission::{AdmissionRequest, AdmissionResponse};
 use crate::cache::Caches;
+use crate::decisions::{Decision, DecisionLog};
 use crate::live::{Live, LiveAnswer, LiveKey};
 use crate::metrics::{DECISIONS, Metrics, ReviewRecord};
 use crate::view::RequestView;
@@ -52,6 +53,7 @@ pub struct Engine {
     live: Option<Live>,
     policy: Arc<Policy>,
     metrics: Arc<Metrics>,
+    decisions: DecisionLog,
 }
 
 enum Outcome {
@@ -72,7 +74,14 @@ impl Engine {
             live,
             policy,
             metrics,
+            decisions: DecisionLog::tracing(),
         }
+    }
+
+    /// Logs decisions there instead of through `tracing`.
+    pub fn with_decision_log(mut self, decisions: DecisionLog) -> Self {
+        self.decisions = decisions;
+        self
     }
 
     /// The caches.
@@ -127,19 +136,19 @@ impl Engine {
             rules: &fired,
             latency,
         });
-        tracing::info!(
-            uid = %request.uid,
-            endpoint = endpoint.as_str(),
-            kind = %request.kind.kind,
-            object = %format_args!("{}/{}", request.namespace, request.name),
-            operation = %request.operation,
-            rules = %RuleList(&fired),
+        self.decisions.record(&Decision {
+            uid: &request.uid,
+            endpoint: endpoint.as_str(),
+            kind: &request.kind.kind,
+            namespace: &request.namespace,
+            name: &request.name,
+            operation: &request.operation,
+            rules: &fired,
             decision,
-            dry_run = request.dry_run.unwrap_or(false),
-            user = %request.user_info.username,
-            latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
-            "admission decision"
-        );
+            dry_run: request.dry_run.unwrap_or(false),
+            user: &request.user_info.username,
+            latency_us: u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+        });
         tracing::trace!(uid = %request.uid, object = ?request.object, old_object = ?request.old_object, "admission bodies");
         response
     }
@@ -194,21 +203,6 @@ impl Engine {
                 answers.insert(key, answer);
             }
         }
-    }
-}
-
-/// The rules fired, comma-separated, written only when the decision is logged.
-struct RuleList<'a>(&'a [(RuleId, usize)]);
-
-impl std::fmt::Display for RuleList<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, (rule, _)) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(",")?;
-            }
-            f.write_str(rule.as_str())?;
-        }
-        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod admission;
 pub mod args;
 pub mod cache;
+pub mod decisions;
 pub mod engine;
 pub mod live;
 pub mod metrics;

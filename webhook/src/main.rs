@@ -9,6 +9,7 @@ use clap::Parser;
 use medusa_crds::rules::Policy;
 use medusa_webhook::args::{Args, LogFormat};
 use medusa_webhook::cache::Caches;
+use medusa_webhook::decisions::DecisionLog;
 use medusa_webhook::engine::Engine;
 use medusa_webhook::live::Live;
 use medusa_webhook::metrics::Metrics;
@@ -17,6 +18,10 @@ use medusa_webhook::server::{
 };
 use medusa_webhook::{selfsigned, tls, watch};
 use tokio_util::sync::CancellationToken;
+
+/// How many bytes of decision lines may wait for the writer before new ones are dropped
+/// (seconds of a very busy webhook).
+const DECISION_LOG_CAPACITY: usize = 8 * 1024 * 1024;
 
 /// mimalloc: the request path allocates many short-lived objects from several threads.
 #[global_allocator]
@@ -133,12 +138,18 @@ async fn run(args: Args) -> anyhow::Result<()> {
         ));
     }
     let tls_config = tls::server_config(store)?;
-    let engine = Arc::new(Engine::new(
-        caches,
-        Some(Live::new(client)),
-        policy,
-        metrics,
-    ));
+    // One line per decision, formatted here and written by a thread of its own: a review never
+    // waits on stdout; lines a slow reader cannot take are dropped and counted.
+    let (decisions, decision_writer) = DecisionLog::spawn(
+        args.log_format,
+        std::io::stdout(),
+        DECISION_LOG_CAPACITY,
+        metrics.decision_lines_dropped(),
+    )
+    .context("cannot start the decision log's writer thread")?;
+    let engine = Arc::new(
+        Engine::new(caches, Some(Live::new(client)), policy, metrics).with_decision_log(decisions),
+    );
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
         ..Limits::default()
@@ -160,6 +171,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let _ = admission_task.await;
     let _ = health_task.await;
     watches.shutdown().await;
+    // The engine went with the servers: its log's writer writes what is left and ends.
+    let _ = tokio::time::timeout(
+        Duration::from_secs(2),
+        tokio::task::spawn_blocking(move || decision_writer.join()),
+    )
+    .await;
     Ok(())
 }
 

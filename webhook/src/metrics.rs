@@ -95,6 +95,7 @@ pub struct Metrics {
     cache_objects: Family<CacheLabels, Gauge>,
     cache_ready: Family<CacheLabels, Gauge>,
     certificate_expiry: Gauge,
+    decision_lines_dropped: Counter,
     not_after: Arc<AtomicI64>,
 }
 
@@ -314,6 +315,12 @@ impl Metrics {
             "1 when a cache is synced, 0 while syncing, -1 when disabled",
             cache_ready.clone(),
         );
+        let decision_lines_dropped = Counter::default();
+        registry.register(
+            "decision_log_lines_dropped",
+            "Decision log lines dropped because the log's writer could not keep up",
+            decision_lines_dropped.clone(),
+        );
         let certificate_expiry = Gauge::default();
         registry.register(
             "certificate_expiry_seconds",
@@ -327,8 +334,14 @@ impl Metrics {
             cache_objects,
             cache_ready,
             certificate_expiry,
+            decision_lines_dropped,
             not_after: Arc::new(AtomicI64::new(0)),
         }
+    }
+
+    /// The counter of decision log lines dropped (see [`crate::decisions::DecisionLog`]).
+    pub fn decision_lines_dropped(&self) -> Counter {
+        self.decision_lines_dropped.clone()
     }
 
     /// Where the TLS layer records the serving certificate's expiry (Unix seconds).
