@@ -119,7 +119,7 @@ pub struct GlobalArgs {
 #[command(
     name = "kubectl medusa",
     bin_name = "kubectl medusa",
-    version,
+    version = crate::version(),
     propagate_version = true,
     max_term_width = 100
 )]

@@ -127,3 +127,26 @@ fn an_unreachable_cluster_exits_1_and_says_what_to_check() {
         text(&output.stderr)
     );
 }
+
+/// The commit part of a `--version` line: twelve hex digits (and `-modified` for a work tree
+/// with changes), or `unknown` for a build outside git.
+fn is_commit(text: &str) -> bool {
+    let hash = text.strip_suffix("-modified").unwrap_or(text);
+    hash == "unknown" || (hash.len() == 12 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[test]
+fn version_prints_the_version_and_the_git_commit() {
+    let output = medusa(&["--version"], None, None);
+    assert_eq!(output.status.code(), Some(0));
+    let line = text(&output.stdout);
+    let rest = line
+        .trim()
+        .strip_prefix(&format!(
+            "kubectl medusa {} (commit ",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .unwrap_or_else(|| panic!("{line:?}"));
+    let commit = rest.strip_suffix(')').unwrap_or_else(|| panic!("{line:?}"));
+    assert!(is_commit(commit), "{line:?}");
+}

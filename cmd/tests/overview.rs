@@ -238,7 +238,15 @@ async fn version_reports_the_operator_and_the_served_medusa_versions() {
     let lines: Vec<&str> = outcome.stdout.lines().collect();
     assert_eq!(
         lines[0],
-        format!("kubectl-medusa: {}", env!("CARGO_PKG_VERSION"))
+        format!("kubectl-medusa: {}", kubectl_medusa::version())
+    );
+    assert!(
+        lines[0].starts_with(&format!(
+            "kubectl-medusa: {} (commit ",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{}",
+        lines[0]
     );
     assert_eq!(lines[1], "k8ssandra-operator: v1.21.0");
     assert_eq!(lines[2], "medusa.k8ssandra.io served versions: v1alpha1");

@@ -16,7 +16,7 @@ pub enum LogFormat {
 
 /// medusa-webhook: admission for k8ssandra-operator's Medusa resources.
 #[derive(Debug, Parser)]
-#[command(name = "medusa-webhook", version, about)]
+#[command(name = "medusa-webhook", version = crate::version(), about)]
 pub struct Args {
     /// Address of the HTTPS admission endpoints (/validate, /mutate).
     #[arg(long, env = "MEDUSA_WEBHOOK_LISTEN", default_value = "0.0.0.0:8443")]

@@ -3,6 +3,23 @@
 //! The rules live in `medusa-crds` as pure functions; this crate serves them over HTTPS with
 //! reflector caches, live lookups on cache misses, metrics and certificate management.
 
+/// The git commit built (`0123456789ab`, with `-modified` for a work tree with changes).
+pub const COMMIT: &str = git_version::git_version!(
+    args = [
+        "--always",
+        "--exclude=*",
+        "--abbrev=12",
+        "--dirty=-modified"
+    ],
+    fallback = "unknown"
+);
+
+/// `0.1.0 (commit 0123456789ab)`: the version and the git commit built.
+pub fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| format!("{} (commit {COMMIT})", env!("CARGO_PKG_VERSION")))
+}
+
 pub mod admission;
 pub mod args;
 pub mod cache;

@@ -156,7 +156,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     };
     let admission = bind(args.listen).await?;
     let health = bind(args.health_listen).await?;
-    tracing::info!(listen = %args.listen, health = %args.health_listen, "medusa-webhook serving");
+    tracing::info!(version = medusa_webhook::version(), listen = %args.listen, health = %args.health_listen, "medusa-webhook serving");
     let admission_task = tokio::spawn(serve_tls(
         admission,
         tls_config,

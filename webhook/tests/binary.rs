@@ -52,3 +52,25 @@ fn json_logs_are_one_object_per_line() {
         "{value}"
     );
 }
+
+#[test]
+fn version_prints_the_version_and_the_git_commit() {
+    let output = Command::new(env!("CARGO_BIN_EXE_medusa-webhook"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let line = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let commit = line
+        .strip_prefix(&format!(
+            "medusa-webhook {} (commit ",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{line:?}"));
+    let hash = commit.strip_suffix("-modified").unwrap_or(commit);
+    assert!(
+        hash == "unknown" || (hash.len() == 12 && hash.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{line:?}"
+    );
+}

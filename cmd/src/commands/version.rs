@@ -16,6 +16,7 @@ const SPOKEN: &str = "v1alpha1";
 #[serde(rename_all = "camelCase")]
 struct Versions {
     plugin: &'static str,
+    commit: &'static str,
     operator: Option<String>,
     served_medusa_versions: Option<Vec<String>>,
     plugin_speaks: &'static str,
@@ -97,6 +98,7 @@ impl OperatorSearch {
 pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     let mut versions = Versions {
         plugin: env!("CARGO_PKG_VERSION"),
+        commit: crate::COMMIT,
         operator: None,
         served_medusa_versions: None,
         plugin_speaks: SPOKEN,
@@ -129,7 +131,7 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         return ctx.out.write(&output::json(&versions)?);
     }
     ctx.out
-        .line(format!("kubectl-medusa: {}", versions.plugin))?;
+        .line(format!("kubectl-medusa: {}", crate::version()))?;
     if args.client {
         return Ok(());
     }
