@@ -167,3 +167,62 @@ fn a_partial_release_fails_and_names_the_missing_platforms() {
     );
     assert!(!out.path().join("medusa.yaml").exists());
 }
+
+#[test]
+fn the_description_and_caveats_are_wrapped_at_80_columns_as_krew_index_asks() {
+    let manifest = yaml(&root().join("krew/medusa.yaml"));
+    for field in ["description", "caveats"] {
+        let text = manifest["spec"][field].as_str().unwrap();
+        let long: Vec<(usize, &str)> = text
+            .lines()
+            .map(|l| (l.chars().count(), l))
+            .filter(|(n, _)| *n > 80)
+            .collect();
+        assert!(long.is_empty(), "{field}: lines over 80 columns: {long:?}");
+    }
+    let short = manifest["spec"]["shortDescription"].as_str().unwrap();
+    assert!(short.len() <= 80, "{short}");
+}
+
+/// krew-release-bot's template, from krew/medusa.yaml: the tag for the version, and its
+/// `addURIAndSha` for each archive's URL and checksum.
+fn krew_release_bot_template() -> String {
+    let text = std::fs::read_to_string(root().join("krew/medusa.yaml")).unwrap();
+    let mut out = String::from(
+        "# krew-release-bot's template (.github/workflows/release.yml), generated from\n# krew/medusa.yaml by `just generate`: do not edit.\n",
+    );
+    // The template's leading comment is not part of the manifest.
+    let body = &text[text.find("apiVersion:").unwrap()..];
+    let mut lines = body.lines().peekable();
+    while let Some(line) = lines.next() {
+        if let Some(uri) = line.trim_start().strip_prefix("uri: ") {
+            let indent = &line[..line.len() - line.trim_start().len()];
+            let uri = uri.replace("v${VERSION}", "{{ .TagName }}");
+            // The checksum line that follows is the bot's to fill.
+            let next = lines.next().unwrap();
+            assert!(next.trim_start().starts_with("sha256: "), "{next}");
+            out.push_str(&format!(
+                "{indent}{{{{addURIAndSha \"{uri}\" .TagName }}}}\n"
+            ));
+        } else {
+            out.push_str(&line.replace("v${VERSION}", "{{ .TagName }}"));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn the_krew_release_bot_template_is_the_manifest_template() {
+    let path = root().join("krew/.krew.yaml");
+    let expected = krew_release_bot_template();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &expected).unwrap();
+    }
+    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "krew/.krew.yaml is stale: run `just generate` (UPDATE_DOCS=1 cargo test -p kubectl-medusa --test krew)"
+    );
+    assert!(!actual.contains("${"), "{actual}");
+}
