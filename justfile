@@ -1,7 +1,5 @@
 # kubectl-medusa task runner. `.ci/run` calls `just ci`, recipe for recipe.
 
-reference := env_var_or_default("MEDUSA_REFERENCE_CRDS", "../shared/reference/k8ssandra-operator/crds")
-
 # List the recipes.
 default:
     @just --list
@@ -30,9 +28,15 @@ fmt-check:
 lint:
     cargo clippy --workspace --all-targets -- -D warnings
 
-# Run every test (the e2e suite skips itself without an API server).
+# Run every test (the e2e suite skips itself without an API server). The operator's CRDs are
+# compared with ours when MEDUSA_REFERENCE_CRDS names them or ../shared/reference holds them.
 test:
-    MEDUSA_REFERENCE_CRDS="{{reference}}" cargo test --workspace
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ -z "${MEDUSA_REFERENCE_CRDS:-}" ] && [ -d ../shared/reference/k8ssandra-operator/crds ]; then
+      export MEDUSA_REFERENCE_CRDS="$PWD/../shared/reference/k8ssandra-operator/crds"
+    fi
+    cargo test --workspace
 
 # Benchmarks: the webhook's admission throughput, and the plugin's list against kubectl.
 bench:

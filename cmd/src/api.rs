@@ -80,48 +80,58 @@ pub async fn get_opt<K: Kind>(ctx: &Ctx, namespace: &str, name: &str) -> Result<
 /// The page size of lists, as kubectl's `--chunk-size`: bounded buffers on large catalogs.
 pub const PAGE_SIZE: u32 = 500;
 
-/// LIST in the namespace, or in every namespace with `-A` when `all` is true, page by page.
-/// `managedFields` are dropped as each page arrives (as `kubectl get` hides them): nothing
-/// here reads them, and they are most of a small object's size.
-pub async fn list<K: Kind>(
-    ctx: &Ctx,
-    namespace: &str,
-    all: bool,
-    selector: Option<&str>,
-) -> Result<Vec<K>> {
-    list_slim(ctx, namespace, all, selector, |_| {}).await
+/// Where a LIST looks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope<'a> {
+    /// One namespace.
+    Namespace(&'a str),
+    /// Every namespace (`-A`).
+    All,
+}
+
+impl std::fmt::Display for Scope<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Namespace(namespace) => f.write_str(namespace),
+            Self::All => f.write_str("all namespaces"),
+        }
+    }
+}
+
+/// LIST in a scope, page by page. `managedFields` are dropped as each page arrives (as
+/// `kubectl get` hides them): nothing here reads them, and they are most of a small object's
+/// size.
+pub async fn list<K: Kind>(ctx: &Ctx, scope: Scope<'_>, selector: Option<&str>) -> Result<Vec<K>> {
+    list_slim(ctx, scope, selector, |item| item).await
 }
 
 /// [`list`], with `slim` applied to each object as its page arrives, to drop what the caller
 /// does not need before the next page: memory stays bounded on large catalogs.
 pub async fn list_slim<K: Kind>(
     ctx: &Ctx,
-    namespace: &str,
-    all: bool,
+    scope: Scope<'_>,
     selector: Option<&str>,
-    mut slim: impl FnMut(&mut K),
+    mut slim: impl FnMut(K) -> K,
 ) -> Result<Vec<K>> {
     let client = ctx.client().await?.clone();
-    let api: Api<K> = if all {
-        Api::all(client)
-    } else {
-        Api::namespaced(client, namespace)
+    let api: Api<K> = match scope {
+        Scope::Namespace(namespace) => Api::namespaced(client, namespace),
+        Scope::All => Api::all(client),
     };
     let mut params = ListParams::default().limit(PAGE_SIZE);
     if let Some(selector) = selector {
         params = params.labels(selector);
     }
-    let scope = if all { "all namespaces" } else { namespace };
+    let scope = scope.to_string();
     let mut items = Vec::new();
     loop {
         let page = api
             .list(&params)
             .await
-            .map_err(|e| from_kube(e, call::<K>("list", scope, None)))?;
+            .map_err(|e| from_kube(e, call::<K>("list", &scope, None)))?;
         items.extend(page.items.into_iter().map(|mut item| {
             item.meta_mut().managed_fields = None;
-            slim(&mut item);
-            item
+            slim(item)
         }));
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(token) => params = params.continue_token(&token),

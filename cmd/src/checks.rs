@@ -2,32 +2,32 @@
 //! datacenter, its pods or its medusa container are missing, and the webhook's rules (the same
 //! code) are run locally so a denial comes before anything is sent.
 
-use std::sync::Arc;
-
-use k8s_openapi::api::core::v1::{Pod, Secret};
+use k8s_openapi::api::core::v1::Pod;
 use medusa_crds::merge::EffectiveStorage;
 use medusa_crds::naming::datacenter_labels;
 use medusa_crds::rules::{
-    self, AdmissionInput, AdmissionOperation, MemoryView, Policy, ResourceKind, Severity,
+    self, AdmissionInput, AdmissionOperation, Policy, ResourceKind, Severity,
 };
 use medusa_crds::types::cassdc::MEDUSA_CONTAINER;
 use medusa_crds::*;
 
-use crate::api::{self, Kind};
+use crate::api::{self, Kind, Scope};
 use crate::context::Ctx;
 use crate::error::{CliError, Result};
+use crate::snapshot::Snapshot;
 
 /// The datacenter, or a not-found error listing the ones that exist.
 pub async fn datacenter(ctx: &Ctx, namespace: &str, name: &str) -> Result<CassandraDatacenter> {
     if let Some(dc) = api::get_opt::<CassandraDatacenter>(ctx, namespace, name).await? {
         return Ok(dc);
     }
-    let existing: Vec<String> = api::list::<CassandraDatacenter>(ctx, namespace, false, None)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|d| d.metadata.name)
-        .collect();
+    let existing: Vec<String> =
+        api::list::<CassandraDatacenter>(ctx, Scope::Namespace(namespace), None)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|d| d.metadata.name)
+            .collect();
     let hint = if existing.is_empty() {
         format!(
             "there is no CassandraDatacenter in namespace {namespace}; use -n with the datacenter's namespace"
@@ -52,7 +52,7 @@ pub async fn medusa_pods(ctx: &Ctx, namespace: &str, dc: &CassandraDatacenter) -
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(",");
-    let pods = match api::list::<Pod>(ctx, namespace, false, Some(&selector)).await {
+    let pods = match api::list::<Pod>(ctx, Scope::Namespace(namespace), Some(&selector)).await {
         Ok(pods) => pods,
         Err(CliError::Forbidden { .. }) => {
             ctx.err.line(format!(
@@ -85,48 +85,15 @@ pub async fn medusa_pods(ctx: &Ctx, namespace: &str, dc: &CassandraDatacenter) -
     Ok(())
 }
 
-fn arcs<T>(items: Vec<T>) -> Vec<Arc<T>> {
-    items.into_iter().map(Arc::new).collect()
-}
-
-/// The objects of a kind in the namespace, or none when they cannot be listed: the rules
-/// then see less, as the webhook does with a cache it may not fill.
-async fn readable<K: Kind>(ctx: &Ctx, namespace: &str) -> Vec<Arc<K>> {
-    arcs(
-        api::list(ctx, namespace, false, None)
-            .await
-            .unwrap_or_default(),
+/// What the rules read before an object of `kind` is created in `namespace`.
+pub async fn namespace_view(ctx: &Ctx, namespace: &str, kind: ResourceKind) -> Result<Snapshot> {
+    Snapshot::fetch(
+        ctx,
+        Scope::Namespace(namespace),
+        kind.reads(AdmissionOperation::Create),
+        None,
     )
-}
-
-/// A view of one namespace for the rules, fetched from the cluster. Lists the plugin may not
-/// read are reported as unavailable, so the rules warn instead of deny.
-pub async fn namespace_view(ctx: &Ctx, namespace: &str, kind: ResourceKind) -> Result<MemoryView> {
-    let mut view = MemoryView {
-        secrets: None,
-        ..MemoryView::default()
-    };
-    view.datacenters = api::list::<CassandraDatacenter>(ctx, namespace, false, None)
-        .await
-        .ok()
-        .map(arcs::<CassandraDatacenter>);
-    match kind {
-        ResourceKind::MedusaBackupJob => {
-            view.backups = readable(ctx, namespace).await;
-            view.backup_jobs = readable(ctx, namespace).await;
-            view.schedules = readable(ctx, namespace).await;
-        }
-        ResourceKind::MedusaRestoreJob => {
-            view.backups = readable(ctx, namespace).await;
-            view.restore_jobs = readable(ctx, namespace).await;
-        }
-        ResourceKind::MedusaTask => {
-            view.backups = readable(ctx, namespace).await;
-            view.tasks = readable(ctx, namespace).await;
-        }
-        _ => {}
-    }
-    Ok(view)
+    .await
 }
 
 /// A datacenter's K8ssandraCluster and the storage the operator renders for it.
@@ -176,29 +143,9 @@ pub async fn owner_storage(ctx: &Ctx, dc: &CassandraDatacenter) -> Option<OwnerS
     })
 }
 
-/// Adds what the rules may know of a Secret: whether it exists and has a `credentials` key.
-/// The data is dropped at once.
-pub async fn add_secret(ctx: &Ctx, view: MemoryView, namespace: &str, name: &str) -> MemoryView {
-    match api::get_opt::<Secret>(ctx, namespace, name).await {
-        Ok(Some(secret)) => {
-            let has_key = secret
-                .data
-                .as_ref()
-                .is_some_and(|d| d.contains_key("credentials"));
-            drop(secret);
-            view.with_secret(namespace, name, has_key)
-        }
-        Ok(None) => MemoryView {
-            secrets: Some(view.secrets.clone().unwrap_or_default()),
-            ..view
-        },
-        Err(_) => view,
-    }
-}
-
 /// Runs the webhook's rules on an object about to be created: a denial stops here (exit 3),
 /// warnings are printed.
-pub fn run_rules<K: Kind>(ctx: &Ctx, object: &K, view: &MemoryView) -> Result<()> {
+pub async fn run_rules<K: Kind>(ctx: &Ctx, object: &K, view: &Snapshot) -> Result<()> {
     let Some(kind) = ResourceKind::from_group_kind(&K::group(&()), &K::kind(&())) else {
         return Ok(());
     };
@@ -218,7 +165,8 @@ pub fn run_rules<K: Kind>(ctx: &Ctx, object: &K, view: &MemoryView) -> Result<()
         },
         view,
         &Policy::default(),
-    );
+    )
+    .await;
     for finding in decision
         .findings
         .iter()

@@ -255,6 +255,15 @@ impl Ctx {
         self.global.all_namespaces
     }
 
+    /// Where a listing command looks: every namespace with `-A`, else the namespace.
+    pub fn scope(&self) -> crate::api::Scope<'_> {
+        if self.all_namespaces() {
+            crate::api::Scope::All
+        } else {
+            crate::api::Scope::Namespace(&self.namespace)
+        }
+    }
+
     /// The Kubernetes client, created on first use from the kubeconfig options (or the
     /// in-cluster configuration). Exec and OIDC credentials work as in kubectl.
     pub async fn client(&self) -> Result<&kube::Client> {

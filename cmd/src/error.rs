@@ -112,6 +112,12 @@ impl CliError {
         !matches!(self, Self::OutputClosed)
     }
 
+    /// Whether a list failed because the user may not read it or its CRD is not installed:
+    /// what is there cannot be seen, rather than the cluster failing.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Forbidden { .. } | Self::CrdsMissing(_))
+    }
+
     /// A usage error.
     pub fn usage(message: impl fmt::Display) -> Self {
         Self::Usage(message.to_string())

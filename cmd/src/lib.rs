@@ -31,6 +31,7 @@ pub mod error;
 pub mod follow;
 pub mod manifest;
 pub mod output;
+pub mod snapshot;
 
 use cli::{Cli, Command};
 use context::Ctx;

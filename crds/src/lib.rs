@@ -8,8 +8,10 @@ pub mod crdgen;
 pub mod cron;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
+pub mod kinds;
 pub mod merge;
 pub mod naming;
+pub mod operator;
 pub mod restore;
 pub mod rules;
 #[cfg(feature = "simulator")]

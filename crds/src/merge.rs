@@ -176,20 +176,34 @@ impl K8ssandraCluster {
         configuration: Option<&MedusaConfiguration>,
         defaulted: bool,
     ) -> EffectiveStorage {
-        let cluster_storage = self
-            .spec
-            .medusa
-            .as_ref()
-            .map(MedusaClusterTemplate::storage)
-            .unwrap_or_default();
-        let configuration_storage = configuration.map(MedusaConfiguration::storage);
-        merge_storage(MergeInput {
-            cluster_name: self.metadata.name.as_deref().unwrap_or(""),
-            cluster: &cluster_storage,
-            configuration: configuration_storage.as_ref(),
-            cluster_defaulted: defaulted,
-        })
+        effective_storage(
+            self.metadata.name.as_deref().unwrap_or(""),
+            self.spec.medusa.as_ref(),
+            configuration,
+            defaulted,
+        )
     }
+}
+
+/// The storage the operator renders for the cluster named `cluster_name` with this
+/// `spec.medusa`, merged with its MedusaConfiguration's (see
+/// [`K8ssandraCluster::effective_storage`]).
+pub fn effective_storage(
+    cluster_name: &str,
+    medusa: Option<&MedusaClusterTemplate>,
+    configuration: Option<&MedusaConfiguration>,
+    defaulted: bool,
+) -> EffectiveStorage {
+    let cluster_storage = medusa
+        .map(MedusaClusterTemplate::storage)
+        .unwrap_or_default();
+    let configuration_storage = configuration.map(MedusaConfiguration::storage);
+    merge_storage(MergeInput {
+        cluster_name,
+        cluster: &cluster_storage,
+        configuration: configuration_storage.as_ref(),
+        cluster_defaulted: defaulted,
+    })
 }
 
 /// Merges with the operator's semantics. Without a configuration this is the identity (the

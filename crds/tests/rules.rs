@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use futures::executor::block_on;
 use medusa_crds::naming::{
     ALLOW_STORAGE_CHANGE_ANNOTATION, CLUSTER_LABEL, DATACENTER_LABEL, SCHEDULE_LABEL,
 };
@@ -43,19 +44,19 @@ fn name_of<T: kube::Resource>(object: &T) -> String {
 
 fn create<T: kube::Resource<DynamicType = ()> + Serialize>(
     object: &T,
-    view: &dyn ClusterView,
+    view: &impl ClusterView,
 ) -> Decision {
     create_with(object, view, &Policy::default())
 }
 
 fn create_with<T: kube::Resource<DynamicType = ()> + Serialize>(
     object: &T,
-    view: &dyn ClusterView,
+    view: &impl ClusterView,
     policy: &Policy,
 ) -> Decision {
     let value = to_raw_value(object).unwrap();
     let name = name_of(object);
-    validate(
+    block_on(validate(
         &request(
             kind_of::<T>(),
             AdmissionOperation::Create,
@@ -65,18 +66,18 @@ fn create_with<T: kube::Resource<DynamicType = ()> + Serialize>(
         ),
         view,
         policy,
-    )
+    ))
 }
 
 fn update<T: kube::Resource<DynamicType = ()> + Serialize>(
     old: &T,
     new: &T,
-    view: &dyn ClusterView,
+    view: &impl ClusterView,
 ) -> Decision {
     let old_value = to_raw_value(old).unwrap();
     let new_value = to_raw_value(new).unwrap();
     let name = name_of(new);
-    validate(
+    block_on(validate(
         &request(
             kind_of::<T>(),
             AdmissionOperation::Update,
@@ -86,16 +87,16 @@ fn update<T: kube::Resource<DynamicType = ()> + Serialize>(
         ),
         view,
         &Policy::default(),
-    )
+    ))
 }
 
 fn delete<T: kube::Resource<DynamicType = ()> + Serialize>(
     old: &T,
-    view: &dyn ClusterView,
+    view: &impl ClusterView,
 ) -> Decision {
     let old_value = to_raw_value(old).unwrap();
     let name = name_of(old);
-    validate(
+    block_on(validate(
         &request(
             kind_of::<T>(),
             AdmissionOperation::Delete,
@@ -105,18 +106,18 @@ fn delete<T: kube::Resource<DynamicType = ()> + Serialize>(
         ),
         view,
         &Policy::default(),
-    )
+    ))
 }
 
 fn mutation<T: kube::Resource<DynamicType = ()> + Serialize>(
     object: &T,
-    view: &dyn ClusterView,
+    view: &impl ClusterView,
     policy: &Policy,
 ) -> (Mutation, Value) {
     let raw = to_raw_value(object).unwrap();
     let mut value = serde_json::to_value(object).unwrap();
     let name = name_of(object);
-    let result = mutate(
+    let result = block_on(mutate(
         &request(
             kind_of::<T>(),
             AdmissionOperation::Create,
@@ -126,7 +127,7 @@ fn mutation<T: kube::Resource<DynamicType = ()> + Serialize>(
         ),
         view,
         policy,
-    );
+    ));
     result.apply(&mut value).unwrap();
     (result, value)
 }
@@ -172,53 +173,38 @@ fn silent(decision: &Decision, rule: RuleId) {
 /// A cluster where everything Medusa needs exists: datacenter dc1, configuration s3 and the
 /// storage Secret with its key.
 fn world() -> MemoryView {
-    MemoryView {
-        configurations: vec![Arc::new(MedusaConfiguration::test("s3"))],
-        datacenters: Some(vec![Arc::new(CassandraDatacenter::test("dc1"))]),
-        ..MemoryView::default()
-    }
-    .with_secret(NS, "medusa-bucket-key", true)
+    MemoryView::empty()
+        .with(MedusaConfiguration::test("s3"))
+        .with(CassandraDatacenter::test("dc1"))
+        .with_secret(NS, "medusa-bucket-key", true)
 }
 
 /// A view whose live lookups for configurations fail.
 struct FailingLookups(MemoryView);
 
 impl ClusterView for FailingLookups {
-    fn configuration(&self, _: &str, _: &str) -> Lookup<Arc<MedusaConfiguration>> {
-        Lookup::Failed("GET timed out after 300ms".into())
+    async fn get<K: kinds::Watched>(
+        &self,
+        namespace: &str,
+        name: &str,
+        expect: Expect,
+    ) -> Lookup<Arc<K>> {
+        if K::KIND == kinds::ViewKind::MedusaConfiguration {
+            return Lookup::Failed("GET timed out after 300ms".into());
+        }
+        self.0.get(namespace, name, expect).await
     }
-    fn clusters(&self) -> Lookup<Vec<Arc<K8ssandraCluster>>> {
-        self.0.clusters()
+    async fn list<K: kinds::Watched>(&self, namespace: &str) -> Lookup<Vec<Arc<K>>> {
+        self.0.list(namespace).await
     }
-    fn clusters_at(&self, location: &StorageLocation) -> Lookup<Vec<ObjectKey>> {
-        self.0.clusters_at(location)
+    async fn list_all<K: kinds::Watched>(&self) -> Lookup<Vec<Arc<K>>> {
+        self.0.list_all().await
     }
-    fn datacenter(&self, namespace: &str, name: &str) -> Lookup<Arc<CassandraDatacenter>> {
-        self.0.datacenter(namespace, name)
+    async fn clusters_at(&self, location: &StorageLocation) -> Lookup<Vec<ObjectKey>> {
+        self.0.clusters_at(location).await
     }
-    fn datacenters(&self, namespace: &str) -> Lookup<Vec<Arc<CassandraDatacenter>>> {
-        self.0.datacenters(namespace)
-    }
-    fn backup(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackup>> {
-        self.0.backup(namespace, name)
-    }
-    fn backups(&self, namespace: &str) -> Lookup<Vec<Arc<MedusaBackup>>> {
-        self.0.backups(namespace)
-    }
-    fn backup_jobs(&self, namespace: &str) -> Lookup<Vec<Arc<MedusaBackupJob>>> {
-        self.0.backup_jobs(namespace)
-    }
-    fn restore_jobs(&self, namespace: &str) -> Lookup<Vec<Arc<MedusaRestoreJob>>> {
-        self.0.restore_jobs(namespace)
-    }
-    fn tasks(&self, namespace: &str) -> Lookup<Vec<Arc<MedusaTask>>> {
-        self.0.tasks(namespace)
-    }
-    fn schedule_if_known(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackupSchedule>> {
-        self.0.schedule_if_known(namespace, name)
-    }
-    fn secret(&self, namespace: &str, name: &str) -> Lookup<SecretFacts> {
-        self.0.secret(namespace, name)
+    async fn secret(&self, namespace: &str, name: &str) -> Lookup<SecretFacts> {
+        self.0.secret(namespace, name).await
     }
 }
 
@@ -394,15 +380,12 @@ mod k3_merged_storage {
 
     #[test]
     fn a_configuration_without_provider_leaves_the_merge_without_one() {
-        let view = MemoryView {
-            configurations: vec![Arc::new(MedusaConfiguration::test("s3").with_storage(
-                Storage {
-                    storage_provider: None,
-                    ..Storage::test()
-                },
-            ))],
-            ..world()
-        };
+        let view = world().replace(vec![Arc::new(
+            MedusaConfiguration::test("s3").with_storage(Storage {
+                storage_provider: None,
+                ..Storage::test()
+            }),
+        )]);
         let message = denies(
             &create(
                 &K8ssandraCluster::test("demo").configuration_ref("s3"),
@@ -626,11 +609,9 @@ mod k7_shared_location {
     use super::*;
 
     fn view_with(other: K8ssandraCluster) -> MemoryView {
-        MemoryView {
-            clusters: vec![Arc::new(other)],
-            ..world()
-        }
-        .with_secret("other", "medusa-bucket-key", true)
+        world()
+            .replace(vec![Arc::new(other)])
+            .with_secret("other", "medusa-bucket-key", true)
     }
 
     #[test]
@@ -694,10 +675,7 @@ mod k8_storage_move {
     use super::*;
 
     fn with_backups() -> MemoryView {
-        MemoryView {
-            backups: vec![Arc::new(MedusaBackup::test("nightly-1"))],
-            ..world()
-        }
+        world().with(MedusaBackup::test("nightly-1"))
     }
 
     #[test]
@@ -750,15 +728,12 @@ mod k9_merge_traps {
 
     #[test]
     fn configuration_values_masked_by_cluster_defaults_warn() {
-        let view = MemoryView {
-            configurations: vec![Arc::new(MedusaConfiguration::test("s3").with_storage(
-                Storage {
-                    transfer_max_bandwidth: Some("200MB/s".into()),
-                    ..Storage::test()
-                },
-            ))],
-            ..world()
-        };
+        let view = world().replace(vec![Arc::new(
+            MedusaConfiguration::test("s3").with_storage(Storage {
+                transfer_max_bandwidth: Some("200MB/s".into()),
+                ..Storage::test()
+            }),
+        )]);
         let mut cluster = K8ssandraCluster::test("demo").configuration_ref("s3");
         cluster
             .spec
@@ -902,18 +877,15 @@ mod c_configurations {
 
     #[test]
     fn deleting_a_referenced_configuration_is_denied_listing_the_users() {
-        let view = MemoryView {
-            clusters: vec![
-                Arc::new(K8ssandraCluster::test("a").configuration_ref("s3")),
-                Arc::new(K8ssandraCluster::test("b").configuration_ref("s3")),
-                Arc::new(
-                    K8ssandraCluster::test("c")
-                        .configuration_ref("s3")
-                        .namespace("elsewhere"),
-                ),
-            ],
-            ..world()
-        };
+        let view = world().replace(vec![
+            Arc::new(K8ssandraCluster::test("a").configuration_ref("s3")),
+            Arc::new(K8ssandraCluster::test("b").configuration_ref("s3")),
+            Arc::new(
+                K8ssandraCluster::test("c")
+                    .configuration_ref("s3")
+                    .namespace("elsewhere"),
+            ),
+        ]);
         let message = denies(&delete(&MedusaConfiguration::test("s3"), &view), RuleId::C3);
         assert!(
             message
@@ -924,10 +896,7 @@ mod c_configurations {
 
     #[test]
     fn deleting_an_unused_configuration_is_accepted() {
-        let view = MemoryView {
-            clusters: vec![Arc::new(K8ssandraCluster::test("a"))],
-            ..world()
-        };
+        let view = world().replace(vec![Arc::new(K8ssandraCluster::test("a"))]);
         assert!(delete(&MedusaConfiguration::test("s3"), &view).allowed());
     }
 }
@@ -952,10 +921,7 @@ mod j_backup_jobs {
 
     #[test]
     fn a_name_taken_by_a_backup_record_is_denied() {
-        let view = MemoryView {
-            backups: vec![Arc::new(MedusaBackup::test("nightly"))],
-            ..world()
-        };
+        let view = world().replace(vec![Arc::new(MedusaBackup::test("nightly"))]);
         assert!(
             denies(
                 &create(&MedusaBackupJob::test("nightly"), &view),
@@ -967,12 +933,9 @@ mod j_backup_jobs {
 
     #[test]
     fn a_datacenter_without_medusa_warns() {
-        let view = MemoryView {
-            datacenters: Some(vec![Arc::new(
-                CassandraDatacenter::test("dc1").without_medusa(),
-            )]),
-            ..world()
-        };
+        let view = world().replace(vec![Arc::new(
+            CassandraDatacenter::test("dc1").without_medusa(),
+        )]);
         let decision = create(&MedusaBackupJob::test("nightly"), &view);
         assert!(warns(&decision, RuleId::J1).contains("no medusa container"));
         assert!(decision.allowed());
@@ -980,13 +943,10 @@ mod j_backup_jobs {
 
     #[test]
     fn another_unfinished_job_of_the_datacenter_warns() {
-        let view = MemoryView {
-            backup_jobs: vec![
-                Arc::new(MedusaBackupJob::test("earlier").started("2024-05-01T10:00:00Z")),
-                Arc::new(MedusaBackupJob::test("done").finished_at("2024-05-01T10:05:00Z")),
-            ],
-            ..world()
-        };
+        let view = world().replace(vec![
+            Arc::new(MedusaBackupJob::test("earlier").started("2024-05-01T10:00:00Z")),
+            Arc::new(MedusaBackupJob::test("done").finished_at("2024-05-01T10:05:00Z")),
+        ]);
         assert!(
             warns(
                 &create(&MedusaBackupJob::test("nightly"), &view),
@@ -998,10 +958,8 @@ mod j_backup_jobs {
 
     #[test]
     fn without_the_datacenter_crd_the_check_warns() {
-        let view = MemoryView {
-            datacenters: None,
-            ..world()
-        };
+        let view = world()
+            .unavailable::<CassandraDatacenter>("the CassandraDatacenter CRD is not installed");
         let decision = create(&MedusaBackupJob::test("nightly"), &view);
         assert!(
             warns(&decision, RuleId::J1).contains("the CassandraDatacenter CRD is not installed")
@@ -1063,10 +1021,7 @@ mod j_backup_jobs {
     #[test]
     fn jm_labels_no_job_named_like_a_run_from_before_the_schedule_existed() {
         // The schedule was created at 2024-05-01T09:59:00Z; 1714528800 is 02:00 that day.
-        let view = MemoryView {
-            schedules: vec![Arc::new(MedusaBackupSchedule::test("nightly"))],
-            ..world()
-        };
+        let view = world().replace(vec![Arc::new(MedusaBackupSchedule::test("nightly"))]);
         let (_, patched) = mutation(
             &MedusaBackupJob::test("nightly-1714528800"),
             &view,
@@ -1077,10 +1032,7 @@ mod j_backup_jobs {
 
     #[test]
     fn jm_adds_the_schedule_label_for_an_existing_schedule() {
-        let view = MemoryView {
-            schedules: vec![Arc::new(MedusaBackupSchedule::test("nightly"))],
-            ..world()
-        };
+        let view = world().replace(vec![Arc::new(MedusaBackupSchedule::test("nightly"))]);
         // 2024-05-01T12:00:00Z, after the schedule's creation.
         let (_, patched) = mutation(
             &MedusaBackupJob::test("nightly-1714564800"),
@@ -1128,10 +1080,7 @@ mod r_restore_jobs {
     use super::*;
 
     fn with_backup(backup: MedusaBackup) -> MemoryView {
-        MemoryView {
-            backups: vec![Arc::new(backup)],
-            ..world()
-        }
+        world().with(backup)
     }
 
     #[test]
@@ -1179,22 +1128,17 @@ mod r_restore_jobs {
 
     #[test]
     fn a_size_mismatch_is_denied_with_the_operator_text() {
-        let view = MemoryView {
-            datacenters: Some(vec![Arc::new(CassandraDatacenter::test("dc1").size(5))]),
-            ..with_backup(MedusaBackup::test("nightly"))
-        };
+        let view = with_backup(MedusaBackup::test("nightly"))
+            .replace(vec![Arc::new(CassandraDatacenter::test("dc1").size(5))]);
         assert!(denies(&create(&MedusaRestoreJob::test("r"), &view), RuleId::R1)
             .contains("node counts differ for source backup and destination datacenter: backup 3 nodes, datacenter size 5"));
     }
 
     #[test]
     fn another_unfinished_restore_of_the_datacenter_is_denied() {
-        let view = MemoryView {
-            restore_jobs: vec![Arc::new(
-                MedusaRestoreJob::test("earlier").started("2024-05-01T10:00:00Z"),
-            )],
-            ..with_backup(MedusaBackup::test("nightly"))
-        };
+        let view = with_backup(MedusaBackup::test("nightly")).replace(vec![Arc::new(
+            MedusaRestoreJob::test("earlier").started("2024-05-01T10:00:00Z"),
+        )]);
         assert!(
             denies(&create(&MedusaRestoreJob::test("r"), &view), RuleId::R1)
                 .contains("restore earlier of datacenter \"dc1\" has not finished")
@@ -1203,12 +1147,9 @@ mod r_restore_jobs {
 
     #[test]
     fn a_finished_restore_does_not_block() {
-        let view = MemoryView {
-            restore_jobs: vec![Arc::new(
-                MedusaRestoreJob::test("earlier").finished_at("2024-05-01T10:00:00Z"),
-            )],
-            ..with_backup(MedusaBackup::test("nightly"))
-        };
+        let view = with_backup(MedusaBackup::test("nightly")).replace(vec![Arc::new(
+            MedusaRestoreJob::test("earlier").finished_at("2024-05-01T10:00:00Z"),
+        )]);
         assert!(create(&MedusaRestoreJob::test("r"), &view).allowed());
     }
 
@@ -1273,22 +1214,16 @@ mod t_tasks {
 
     #[test]
     fn prepare_restore_with_backup_and_key_passes() {
-        let view = MemoryView {
-            backups: vec![Arc::new(MedusaBackup::test("nightly"))],
-            ..world()
-        };
+        let view = world().replace(vec![Arc::new(MedusaBackup::test("nightly"))]);
         let task = MedusaTask::test("p", Operation::PrepareRestore).prepare("nightly", "key");
         assert!(create(&task, &view).findings.is_empty());
     }
 
     #[test]
     fn the_same_operation_running_warns() {
-        let view = MemoryView {
-            tasks: vec![Arc::new(
-                MedusaTask::test("earlier", Operation::Purge).started("2024-05-01T10:00:00Z"),
-            )],
-            ..world()
-        };
+        let view = world().replace(vec![Arc::new(
+            MedusaTask::test("earlier", Operation::Purge).started("2024-05-01T10:00:00Z"),
+        )]);
         let decision = create(&MedusaTask::test("p", Operation::Purge), &view);
         assert!(
             warns(&decision, RuleId::T1)
@@ -1407,7 +1342,7 @@ mod policy_actions {
     #[test]
     fn an_unreadable_object_is_denied_with_the_reason() {
         let value = to_raw_value(&json!({"apiVersion": "medusa.k8ssandra.io/v1alpha1", "kind": "MedusaBackupJob", "metadata": {"name": "x"}, "spec": {"cassandraDatacenter": 5}})).unwrap();
-        let decision = validate(
+        let decision = block_on(validate(
             &request(
                 ResourceKind::MedusaBackupJob,
                 AdmissionOperation::Create,
@@ -1417,7 +1352,7 @@ mod policy_actions {
             ),
             &world(),
             &Policy::default(),
-        );
+        ));
         assert!(!decision.allowed());
         assert!(decision.denial_message().unwrap().starts_with(
             "MedusaBackupJob k8ssandra/x: cannot read the object as a MedusaBackupJob"
@@ -1430,11 +1365,11 @@ mod messages_and_decoding {
 
     fn create_json(kind: ResourceKind, name: &str, object: Value) -> Decision {
         let value = to_raw_value(&object).unwrap();
-        validate(
+        block_on(validate(
             &request(kind, AdmissionOperation::Create, name, Some(&value), None),
             &world(),
             &Policy::default(),
-        )
+        ))
     }
 
     #[test]
@@ -1479,11 +1414,8 @@ mod messages_and_decoding {
             "status": {"whatever": true}
         }"#;
         let value = RawValue::from_string(text.to_owned()).unwrap();
-        let view = MemoryView {
-            backups: vec![Arc::new(MedusaBackup::test("backup1"))],
-            ..world()
-        };
-        let decision = validate(
+        let view = world().replace(vec![Arc::new(MedusaBackup::test("backup1"))]);
+        let decision = block_on(validate(
             &request(
                 ResourceKind::MedusaTask,
                 AdmissionOperation::Create,
@@ -1493,7 +1425,7 @@ mod messages_and_decoding {
             ),
             &view,
             &Policy::default(),
-        );
+        ));
         assert!(decision.findings.is_empty(), "{decision:#?}");
     }
 

@@ -213,7 +213,10 @@ impl Webhook {
 
     /// Whether its cache holds this CassandraDatacenter (its watch delivered it).
     pub fn caches_datacenter(&self, namespace: &str, name: &str) -> bool {
-        self.caches.datacenters.get(namespace, name).is_some()
+        self.caches
+            .of::<medusa_crds::CassandraDatacenter>()
+            .get(namespace, name)
+            .is_some()
     }
 
     /// Stops serving (the API server then cannot reach it).

@@ -113,15 +113,15 @@ fn populate(writers: &mut medusa_webhook::cache::Writers) {
         },
         _phantom: std::marker::PhantomData,
     });
-    writers.configurations.fill(configurations);
-    writers.clusters.fill(clusters);
-    writers.datacenters.fill(datacenters);
-    writers.backups.fill(backups);
-    writers.backup_jobs.fill([]);
-    writers.restore_jobs.fill([]);
-    writers.tasks.fill([]);
+    writers.of::<MedusaConfiguration>().fill(configurations);
+    writers.of::<K8ssandraCluster>().fill(clusters);
+    writers.of::<CassandraDatacenter>().fill(datacenters);
+    writers.of::<MedusaBackup>().fill(backups);
+    writers.of::<MedusaBackupJob>().fill([]);
+    writers.of::<MedusaRestoreJob>().fill([]);
+    writers.of::<MedusaTask>().fill([]);
     writers
-        .schedules
+        .of::<MedusaBackupSchedule>()
         .fill([MedusaBackupSchedule::test("nightly")
             .namespace(&ns(0))
             .dc("c0-dc1")]);

@@ -10,16 +10,16 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use k8s_openapi::api::core::v1::Secret;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Resource;
 use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{ObjectRef, Store, store::Writer};
 use kube::runtime::watcher;
+use medusa_crds::kinds::{Build, Family, PerKind, ViewKind, Visit, VisitMut, Watched};
 use medusa_crds::rules::{ObjectKey, StorageLocation, storage_location};
-use medusa_crds::{
-    CassandraDatacenter, K8ssandraCluster, MedusaBackup, MedusaBackupJob, MedusaBackupSchedule,
-    MedusaConfiguration, MedusaRestoreJob, MedusaTask,
-};
+use medusa_crds::{K8ssandraCluster, MedusaConfiguration};
+
+/// A Secret as the webhook holds it: metadata only, never its data.
+pub type SecretMeta = PartialObjectMeta<Secret>;
 
 /// Where a cache stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,110 +74,15 @@ impl CacheStatus {
     }
 }
 
-/// What the rules need of an object, and nothing more.
-pub trait Slim {
-    /// Drops what the rules never read.
-    fn slim(self) -> Self;
-}
-
-fn slim_meta(meta: &mut ObjectMeta) {
+/// Only what a Secret's rules need: its identity. Labels and annotations can be large and
+/// are unused; the data is never requested.
+fn slim_secret(mut secret: SecretMeta) -> SecretMeta {
+    let meta = &mut secret.metadata;
     meta.managed_fields = None;
-    if let Some(annotations) = meta.annotations.as_mut() {
-        annotations.retain(|key, _| key.starts_with("medusa.k8ssandra.io/"));
-        if annotations.is_empty() {
-            meta.annotations = None;
-        }
-    }
-}
-
-macro_rules! slim_meta_only {
-    ($($ty:ty),+) => {$(
-        impl Slim for $ty {
-            fn slim(mut self) -> Self {
-                slim_meta(&mut self.metadata);
-                self
-            }
-        }
-    )+};
-}
-
-slim_meta_only!(
-    MedusaConfiguration,
-    MedusaBackupJob,
-    MedusaRestoreJob,
-    MedusaTask,
-    MedusaBackupSchedule
-);
-
-impl Slim for MedusaBackup {
-    fn slim(mut self) -> Self {
-        slim_meta(&mut self.metadata);
-        if let Some(nodes) = self.status.as_mut().and_then(|s| s.nodes.as_mut()) {
-            for node in nodes {
-                node.tokens = None;
-                node.extra.clear();
-            }
-        }
-        self
-    }
-}
-
-impl Slim for K8ssandraCluster {
-    fn slim(mut self) -> Self {
-        slim_meta(&mut self.metadata);
-        self.spec.extra.clear();
-        self.status = None;
-        if let Some(cassandra) = self.spec.cassandra.as_mut() {
-            cassandra.extra.clear();
-            for dc in cassandra.datacenters.iter_mut().flatten() {
-                dc.extra.clear();
-                for rack in dc.racks.iter_mut().flatten() {
-                    rack.extra.clear();
-                }
-            }
-        }
-        self
-    }
-}
-
-impl Slim for CassandraDatacenter {
-    fn slim(mut self) -> Self {
-        slim_meta(&mut self.metadata);
-        self.spec.extra.clear();
-        for rack in self.spec.racks.iter_mut().flatten() {
-            rack.extra.clear();
-        }
-        if let Some(spec) = self.spec.pod_template_spec.as_mut().and_then(|t| {
-            t.extra.clear();
-            t.spec.as_mut()
-        }) {
-            spec.extra.clear();
-            for container in spec
-                .containers
-                .iter_mut()
-                .flatten()
-                .chain(spec.init_containers.iter_mut().flatten())
-            {
-                container.extra.clear();
-            }
-        }
-        if let Some(status) = self.status.as_mut() {
-            status.extra.clear();
-        }
-        self
-    }
-}
-
-impl Slim for PartialObjectMeta<Secret> {
-    fn slim(mut self) -> Self {
-        // Only the key matters: a Secret's labels and annotations can be large and are unused.
-        let meta = &mut self.metadata;
-        meta.managed_fields = None;
-        meta.annotations = None;
-        meta.labels = None;
-        meta.owner_references = None;
-        self
-    }
+    meta.annotations = None;
+    meta.labels = None;
+    meta.owner_references = None;
+    secret
 }
 
 /// A reflector cache of one kind.
@@ -213,6 +118,7 @@ where
     writer: Writer<K>,
     status: Arc<CacheStatus>,
     generation: Option<Arc<AtomicU64>>,
+    slim: fn(K) -> K,
 }
 
 impl<K> std::fmt::Debug for CacheWriter<K>
@@ -227,36 +133,35 @@ where
     }
 }
 
-fn cache<K>(name: &'static str, generation: Option<Arc<AtomicU64>>) -> (Cache<K>, CacheWriter<K>)
+impl<K> CacheWriter<K>
 where
     K: Resource + Clone + 'static,
     K::DynamicType: Eq + Hash + Clone + Default,
 {
-    let writer = Writer::new(K::DynamicType::default());
-    let status = Arc::new(CacheStatus::new(name));
-    (
-        Cache {
-            store: writer.as_reader(),
-            status: status.clone(),
-        },
-        CacheWriter {
-            writer,
-            status,
+    /// An empty writer, syncing, whose objects are slimmed by `slim` before they are stored;
+    /// each change bumps `generation` when given.
+    fn new(name: &'static str, slim: fn(K) -> K, generation: Option<Arc<AtomicU64>>) -> Self {
+        Self {
+            writer: Writer::new(K::DynamicType::default()),
+            status: Arc::new(CacheStatus::new(name)),
             generation,
-        },
-    )
-}
+            slim,
+        }
+    }
 
-impl<K> CacheWriter<K>
-where
-    K: Resource + Clone + Slim + 'static,
-    K::DynamicType: Eq + Hash + Clone,
-{
+    /// The cache this writer feeds.
+    fn cache(&self) -> Cache<K> {
+        Cache {
+            store: self.writer.as_reader(),
+            status: self.status.clone(),
+        }
+    }
+
     /// Applies one watcher event; `InitDone` makes the cache ready.
     pub fn apply(&mut self, event: watcher::Event<K>) {
         let event = match event {
-            watcher::Event::Apply(object) => watcher::Event::Apply(object.slim()),
-            watcher::Event::InitApply(object) => watcher::Event::InitApply(object.slim()),
+            watcher::Event::Apply(object) => watcher::Event::Apply((self.slim)(object)),
+            watcher::Event::InitApply(object) => watcher::Event::InitApply((self.slim)(object)),
             other => other,
         };
         self.writer.apply_watcher_event(&event);
@@ -379,27 +284,29 @@ struct LocationIndex {
     built: Mutex<Option<BuiltIndex>>,
 }
 
+/// A cache per kind.
+#[derive(Debug)]
+pub struct Caching;
+
+impl Family for Caching {
+    type Of<K: Watched> = Cache<K>;
+}
+
+/// A cache writer per kind.
+#[derive(Debug)]
+pub struct Writing;
+
+impl Family for Writing {
+    type Of<K: Watched> = CacheWriter<K>;
+}
+
 /// Every cache the rules read.
 #[derive(Debug)]
 pub struct Caches {
-    /// MedusaConfigurations.
-    pub configurations: Cache<MedusaConfiguration>,
-    /// K8ssandraClusters.
-    pub clusters: Cache<K8ssandraCluster>,
-    /// CassandraDatacenters.
-    pub datacenters: Cache<CassandraDatacenter>,
-    /// MedusaBackups.
-    pub backups: Cache<MedusaBackup>,
-    /// MedusaBackupJobs.
-    pub backup_jobs: Cache<MedusaBackupJob>,
-    /// MedusaRestoreJobs.
-    pub restore_jobs: Cache<MedusaRestoreJob>,
-    /// MedusaTasks.
-    pub tasks: Cache<MedusaTask>,
-    /// MedusaBackupSchedules.
-    pub schedules: Cache<MedusaBackupSchedule>,
+    /// One cache per kind the rules read.
+    pub objects: PerKind<Caching>,
     /// Secrets, metadata only.
-    pub secrets: Cache<PartialObjectMeta<Secret>>,
+    pub secrets: Cache<SecretMeta>,
     generation: Arc<AtomicU64>,
     locations: LocationIndex,
 }
@@ -407,38 +314,63 @@ pub struct Caches {
 /// The writers of [`Caches`].
 #[derive(Debug)]
 pub struct Writers {
-    /// MedusaConfigurations.
-    pub configurations: CacheWriter<MedusaConfiguration>,
-    /// K8ssandraClusters.
-    pub clusters: CacheWriter<K8ssandraCluster>,
-    /// CassandraDatacenters.
-    pub datacenters: CacheWriter<CassandraDatacenter>,
-    /// MedusaBackups.
-    pub backups: CacheWriter<MedusaBackup>,
-    /// MedusaBackupJobs.
-    pub backup_jobs: CacheWriter<MedusaBackupJob>,
-    /// MedusaRestoreJobs.
-    pub restore_jobs: CacheWriter<MedusaRestoreJob>,
-    /// MedusaTasks.
-    pub tasks: CacheWriter<MedusaTask>,
-    /// MedusaBackupSchedules.
-    pub schedules: CacheWriter<MedusaBackupSchedule>,
+    /// One writer per kind the rules read.
+    pub objects: PerKind<Writing>,
     /// Secrets, metadata only.
-    pub secrets: CacheWriter<PartialObjectMeta<Secret>>,
+    pub secrets: CacheWriter<SecretMeta>,
+}
+
+/// Makes each kind's writer; clusters and configurations bump the location index's generation.
+struct NewWriters(Arc<AtomicU64>);
+
+impl Build<Writing> for NewWriters {
+    fn build<K: Watched>(&mut self) -> CacheWriter<K> {
+        let generation = matches!(
+            K::KIND,
+            ViewKind::K8ssandraCluster | ViewKind::MedusaConfiguration
+        )
+        .then(|| self.0.clone());
+        CacheWriter::new(K::KIND.as_str(), K::slim, generation)
+    }
+}
+
+/// The cache each writer feeds.
+struct ReadersOf<'a>(&'a PerKind<Writing>);
+
+impl Build<Caching> for ReadersOf<'_> {
+    fn build<K: Watched>(&mut self) -> Cache<K> {
+        self.0.of::<K>().cache()
+    }
+}
+
+/// Fills each cache with nothing.
+struct FillEmpty;
+
+impl VisitMut<Writing> for FillEmpty {
+    fn visit<K: Watched>(&mut self, writer: &mut CacheWriter<K>) {
+        writer.fill([]);
+    }
+}
+
+/// Name, state and size of each cache.
+struct Summary(Vec<(&'static str, CacheState, usize)>);
+
+impl Visit<Caching> for Summary {
+    fn visit<K: Watched>(&mut self, cache: &Cache<K>) {
+        self.0.push((cache.name(), cache.state(), cache.len()));
+    }
 }
 
 impl Writers {
     /// Marks every cache ready and empty (tests start from here).
     pub fn ready_empty(&mut self) {
-        self.configurations.fill([]);
-        self.clusters.fill([]);
-        self.datacenters.fill([]);
-        self.backups.fill([]);
-        self.backup_jobs.fill([]);
-        self.restore_jobs.fill([]);
-        self.tasks.fill([]);
-        self.schedules.fill([]);
+        self.objects.visit_mut(&mut FillEmpty);
         self.secrets.fill([]);
+    }
+
+    /// The writer of kind `K`.
+    pub fn of<K: Watched>(&mut self) -> &mut CacheWriter<K> {
+        self.objects.of_mut::<K>()
     }
 }
 
@@ -446,62 +378,34 @@ impl Caches {
     /// Empty caches, syncing, and their writers.
     pub fn new() -> (Arc<Self>, Writers) {
         let generation = Arc::new(AtomicU64::new(0));
-        let (configurations, configurations_w) =
-            cache("MedusaConfiguration", Some(generation.clone()));
-        let (clusters, clusters_w) = cache("K8ssandraCluster", Some(generation.clone()));
-        let (datacenters, datacenters_w) = cache("CassandraDatacenter", None);
-        let (backups, backups_w) = cache("MedusaBackup", None);
-        let (backup_jobs, backup_jobs_w) = cache("MedusaBackupJob", None);
-        let (restore_jobs, restore_jobs_w) = cache("MedusaRestoreJob", None);
-        let (tasks, tasks_w) = cache("MedusaTask", None);
-        let (schedules, schedules_w) = cache("MedusaBackupSchedule", None);
-        let (secrets, secrets_w) = cache("Secret", None);
-        (
-            Arc::new(Self {
-                configurations,
-                clusters,
-                datacenters,
-                backups,
-                backup_jobs,
-                restore_jobs,
-                tasks,
-                schedules,
-                secrets,
-                generation,
-                locations: LocationIndex::default(),
-            }),
-            Writers {
-                configurations: configurations_w,
-                clusters: clusters_w,
-                datacenters: datacenters_w,
-                backups: backups_w,
-                backup_jobs: backup_jobs_w,
-                restore_jobs: restore_jobs_w,
-                tasks: tasks_w,
-                schedules: schedules_w,
-                secrets: secrets_w,
-            },
-        )
+        let writers = Writers {
+            objects: PerKind::build(&mut NewWriters(generation.clone())),
+            secrets: CacheWriter::new("Secret", slim_secret, None),
+        };
+        let caches = Self {
+            objects: PerKind::build(&mut ReadersOf(&writers.objects)),
+            secrets: writers.secrets.cache(),
+            generation,
+            locations: LocationIndex::default(),
+        };
+        (Arc::new(caches), writers)
+    }
+
+    /// The cache of kind `K`.
+    pub fn of<K: Watched>(&self) -> &Cache<K> {
+        self.objects.of::<K>()
     }
 
     /// Name, state and size of every cache.
     pub fn summary(&self) -> Vec<(&'static str, CacheState, usize)> {
-        macro_rules! row {
-            ($c:expr) => {
-                ($c.name(), $c.state(), $c.len())
-            };
-        }
-        vec![
-            row!(self.configurations),
-            row!(self.clusters),
-            row!(self.datacenters),
-            row!(self.backups),
-            row!(self.backup_jobs),
-            row!(self.restore_jobs),
-            row!(self.tasks),
-            row!(self.schedules),
-            row!(self.secrets),
-        ]
+        let mut summary = Summary(Vec::new());
+        self.objects.visit(&mut summary);
+        summary.0.push((
+            self.secrets.name(),
+            self.secrets.state(),
+            self.secrets.len(),
+        ));
+        summary.0
     }
 
     /// The caches still syncing; ready when empty.
@@ -527,19 +431,19 @@ impl Caches {
             .is_none_or(|(generation, _)| *generation != current);
         if stale {
             let mut index: HashMap<StorageLocation, Vec<ObjectKey>> = HashMap::new();
-            for cluster in self.clusters.all() {
+            for cluster in self.of::<K8ssandraCluster>().all() {
                 let namespace = cluster.namespace_or_default();
                 let configuration = cluster
                     .spec
                     .medusa
                     .as_ref()
                     .and_then(|m| m.configuration_name())
-                    .and_then(|name| self.configurations.get(namespace, name));
+                    .and_then(|name| self.of::<MedusaConfiguration>().get(namespace, name));
                 if let Some(location) = storage_location(&cluster, configuration.as_deref()) {
-                    index.entry(location).or_default().push(ObjectKey {
-                        namespace: namespace.to_owned(),
-                        name: cluster.metadata.name.clone().unwrap_or_default(),
-                    });
+                    index
+                        .entry(location)
+                        .or_default()
+                        .push(ObjectKey::of(cluster.as_ref()));
                 }
             }
             *built = Some((current, index));
@@ -554,7 +458,8 @@ impl Caches {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use medusa_crds::Storage;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use medusa_crds::{CassandraDatacenter, MedusaBackup, Storage};
 
     #[test]
     fn caches_start_syncing_and_become_ready_on_init_done() {
@@ -568,12 +473,15 @@ mod tests {
     fn a_disabled_cache_does_not_block_readiness_and_says_why() {
         let (caches, mut writers) = Caches::new();
         writers
-            .datacenters
+            .of::<CassandraDatacenter>()
             .disable("the CassandraDatacenter CRD is not installed".into());
         writers.ready_empty();
         assert!(caches.pending().is_empty());
         assert_eq!(
-            caches.datacenters.disabled_reason().unwrap(),
+            caches
+                .of::<CassandraDatacenter>()
+                .disabled_reason()
+                .unwrap(),
             "the CassandraDatacenter CRD is not installed"
         );
     }
@@ -581,26 +489,26 @@ mod tests {
     #[test]
     fn objects_are_found_by_namespace_and_name() {
         let (caches, mut writers) = Caches::new();
-        writers.backups.fill([
+        writers.of::<MedusaBackup>().fill([
             MedusaBackup::test("b1"),
             MedusaBackup::test("b2").namespace("other"),
         ]);
-        assert!(caches.backups.get("k8ssandra", "b1").is_some());
-        assert!(caches.backups.get("k8ssandra", "b2").is_none());
-        assert_eq!(caches.backups.in_namespace("other").len(), 1);
+        assert!(caches.of::<MedusaBackup>().get("k8ssandra", "b1").is_some());
+        assert!(caches.of::<MedusaBackup>().get("k8ssandra", "b2").is_none());
+        assert_eq!(caches.of::<MedusaBackup>().in_namespace("other").len(), 1);
     }
 
     #[test]
     fn lookups_in_a_row_each_find_their_own_object() {
         // The lookup key's buffers are reused from one lookup to the next.
         let (caches, mut writers) = Caches::new();
-        writers.backups.fill([
+        writers.of::<MedusaBackup>().fill([
             MedusaBackup::test("a-rather-long-backup-name").namespace("a-long-namespace"),
             MedusaBackup::test("b").namespace("ns"),
         ]);
         let name_of = |namespace: &str, name: &str| {
             caches
-                .backups
+                .of::<MedusaBackup>()
                 .get(namespace, name)
                 .and_then(|b| b.metadata.name.clone())
         };
@@ -618,8 +526,10 @@ mod tests {
     #[test]
     fn backups_are_stored_without_tokens() {
         let (caches, mut writers) = Caches::new();
-        writers.backups.fill([MedusaBackup::test("b1")]);
-        let stored = caches.backups.get("k8ssandra", "b1").unwrap();
+        writers
+            .of::<MedusaBackup>()
+            .fill([MedusaBackup::test("b1")]);
+        let stored = caches.of::<MedusaBackup>().get("k8ssandra", "b1").unwrap();
         assert!(
             stored
                 .status
@@ -659,15 +569,19 @@ mod tests {
     #[test]
     fn the_location_index_follows_changes() {
         let (caches, mut writers) = Caches::new();
-        writers.clusters.fill([K8ssandraCluster::test("a")]);
+        writers
+            .of::<K8ssandraCluster>()
+            .fill([K8ssandraCluster::test("a")]);
         let location = storage_location(&K8ssandraCluster::test("a"), None).unwrap();
         assert_eq!(caches.clusters_at(&location).len(), 1);
-        writers.clusters.apply(watcher::Event::Apply(
-            K8ssandraCluster::test("b").with_storage(Storage::test().with_prefix("a")),
-        ));
+        writers
+            .of::<K8ssandraCluster>()
+            .apply(watcher::Event::Apply(
+                K8ssandraCluster::test("b").with_storage(Storage::test().with_prefix("a")),
+            ));
         assert_eq!(caches.clusters_at(&location).len(), 2);
         writers
-            .clusters
+            .of::<K8ssandraCluster>()
             .apply(watcher::Event::Delete(K8ssandraCluster::test("a")));
         assert_eq!(caches.clusters_at(&location).len(), 1);
     }

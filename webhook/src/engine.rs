@@ -2,7 +2,6 @@
 //! live lookups on misses, and turns the outcome into an AdmissionReview response, a log line
 //! and metrics.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,13 +12,9 @@ use medusa_crds::rules::{
 use crate::admission::{AdmissionRequest, AdmissionResponse};
 use crate::cache::Caches;
 use crate::decisions::{Decision, DecisionLog};
-use crate::live::{Live, LiveAnswer, LiveKey};
+use crate::live::Live;
 use crate::metrics::{DECISIONS, Metrics, ReviewRecord};
 use crate::view::RequestView;
-
-/// How many rounds of live lookups one review may do: a found configuration can lead to
-/// Secret lookups, and those to nothing further.
-const MAX_LOOKUP_ROUNDS: usize = 3;
 
 /// Which endpoint is answering.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,54 +149,17 @@ impl Engine {
     }
 
     async fn evaluate(&self, endpoint: Endpoint, input: &AdmissionInput<'_>) -> Outcome {
-        let mut answers: HashMap<LiveKey, LiveAnswer> = HashMap::new();
-        // The budget runs from the first miss: most reviews never need it.
-        let mut deadline = None;
-        let mut rounds = 0;
-        loop {
-            let view = RequestView::new(&self.caches, &answers, self.live.is_some());
-            let outcome = match endpoint {
-                Endpoint::Validate => {
-                    Outcome::Validated(rules::validate(input, &view, &self.policy))
-                }
-                Endpoint::Mutate => Outcome::Mutated(rules::mutate(input, &view, &self.policy)),
-            };
-            let misses: Vec<LiveKey> = view
-                .into_misses()
-                .into_iter()
-                .filter(|key| !answers.contains_key(key))
-                .collect();
-            let Some(live) = self
-                .live
-                .as_ref()
-                .filter(|_| !misses.is_empty() && rounds < MAX_LOOKUP_ROUNDS)
-            else {
-                return outcome;
-            };
-            rounds += 1;
-            let deadline =
-                *deadline.get_or_insert_with(|| Instant::now() + self.policy.lookups.budget());
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let resolved = if remaining.is_zero() {
-                misses
-                    .into_iter()
-                    .map(|key| {
-                        (
-                            key,
-                            LiveAnswer::Failed(
-                                "the live lookup budget of this review is spent".into(),
-                            ),
-                        )
-                    })
-                    .collect()
-            } else {
-                live.resolve(misses, remaining, self.policy.lookups.budget())
-                    .await
-            };
-            for (key, answer) in resolved {
-                self.metrics.lookup(key.kind(), answer.outcome());
-                answers.insert(key, answer);
+        let view = RequestView::new(
+            &self.caches,
+            self.live.as_ref(),
+            &self.metrics,
+            self.policy.lookups.budget(),
+        );
+        match endpoint {
+            Endpoint::Validate => {
+                Outcome::Validated(rules::validate(input, &view, &self.policy).await)
             }
+            Endpoint::Mutate => Outcome::Mutated(rules::mutate(input, &view, &self.policy).await),
         }
     }
 }

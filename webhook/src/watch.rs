@@ -6,16 +6,16 @@ use std::hash::Hash;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::Secret;
 use kube::api::ListParams;
-use kube::core::PartialObjectMeta;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::cache::{CacheWriter, Slim, Writers};
+use medusa_crds::kinds::{Consume, Watched};
+
+use crate::cache::{CacheWriter, SecretMeta, Writers, Writing};
 
 const REPROBE_INTERVAL: Duration = Duration::from_secs(60);
 const RETRY_INTERVAL: Duration = Duration::from_secs(5);
@@ -46,8 +46,8 @@ async fn wait_until_served<K, F, Fut>(
     cancel: &CancellationToken,
 ) -> bool
 where
-    K: Resource + Clone + Slim + 'static,
-    K::DynamicType: Eq + Hash + Clone,
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + Hash + Clone + Default,
     F: Fn() -> Fut,
     Fut: Future<Output = Probe>,
 {
@@ -83,7 +83,7 @@ where
 
 async fn run<K>(api: Api<K>, mut writer: CacheWriter<K>, cancel: CancellationToken)
 where
-    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + Slim + 'static,
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + Hash + Clone,
 {
     let kind = K::kind(&K::DynamicType::default()).into_owned();
@@ -111,37 +111,31 @@ where
     }
 }
 
+/// Starts the watch of each kind's writer.
+struct Spawner {
+    client: Client,
+    cancel: CancellationToken,
+    tasks: JoinSet<()>,
+}
+
+impl Consume<Writing> for Spawner {
+    fn consume<K: Watched>(&mut self, writer: CacheWriter<K>) {
+        let api = Api::<K>::all(self.client.clone());
+        self.tasks.spawn(run(api, writer, self.cancel.clone()));
+    }
+}
+
 /// Starts one watch per cache.
 pub fn spawn_all(client: Client, writers: Writers, cancel: CancellationToken) -> JoinSet<()> {
-    let mut tasks = JoinSet::new();
-    let Writers {
-        configurations,
-        clusters,
-        datacenters,
-        backups,
-        backup_jobs,
-        restore_jobs,
-        tasks: medusa_tasks,
-        schedules,
-        secrets,
-    } = writers;
-    tasks.spawn(run(
-        Api::all(client.clone()),
-        configurations,
-        cancel.clone(),
-    ));
-    tasks.spawn(run(Api::all(client.clone()), clusters, cancel.clone()));
-    tasks.spawn(run(Api::all(client.clone()), datacenters, cancel.clone()));
-    tasks.spawn(run(Api::all(client.clone()), backups, cancel.clone()));
-    tasks.spawn(run(Api::all(client.clone()), backup_jobs, cancel.clone()));
-    tasks.spawn(run(Api::all(client.clone()), restore_jobs, cancel.clone()));
-    tasks.spawn(run(Api::all(client.clone()), medusa_tasks, cancel.clone()));
-    tasks.spawn(run(Api::all(client.clone()), schedules, cancel.clone()));
+    let mut spawner = Spawner {
+        client: client.clone(),
+        cancel: cancel.clone(),
+        tasks: JoinSet::new(),
+    };
+    writers.objects.consume(&mut spawner);
     // Secrets as metadata only: `Api<PartialObjectMeta<_>>` makes metadata-only requests.
-    tasks.spawn(run(
-        Api::<PartialObjectMeta<Secret>>::all(client),
-        secrets,
-        cancel,
-    ));
-    tasks
+    spawner
+        .tasks
+        .spawn(run(Api::<SecretMeta>::all(client), writers.secrets, cancel));
+    spawner.tasks
 }

@@ -240,12 +240,21 @@ async fn a_missing_crd_disables_its_cache_and_the_others_sync() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(caches.datacenters.state(), CacheState::Disabled);
     assert_eq!(
-        caches.datacenters.disabled_reason().unwrap(),
+        caches.of::<medusa_crds::CassandraDatacenter>().state(),
+        CacheState::Disabled
+    );
+    assert_eq!(
+        caches
+            .of::<medusa_crds::CassandraDatacenter>()
+            .disabled_reason()
+            .unwrap(),
         "the CassandraDatacenter CRD is not installed"
     );
-    assert_eq!(caches.backups.state(), CacheState::Ready);
+    assert_eq!(
+        caches.of::<medusa_crds::MedusaBackup>().state(),
+        CacheState::Ready
+    );
     assert_eq!(caches.secrets.state(), CacheState::Ready);
     cancel.cancel();
     api.abort();

@@ -18,9 +18,11 @@ use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn world(writers: &mut medusa_webhook::cache::Writers) {
-    writers.datacenters.fill([CassandraDatacenter::test("dc1")]);
     writers
-        .configurations
+        .of::<CassandraDatacenter>()
+        .fill([CassandraDatacenter::test("dc1")]);
+    writers
+        .of::<MedusaConfiguration>()
         .fill([MedusaConfiguration::test("s3")]);
 }
 
@@ -387,7 +389,7 @@ async fn readiness_waits_for_every_cache() {
     );
     assert_eq!(get_plain(&server.health_url("/healthz")).await.0, 200);
     writers
-        .datacenters
+        .of::<CassandraDatacenter>()
         .disable("the CassandraDatacenter CRD is not installed".into());
     writers.ready_empty();
     assert_eq!(
@@ -426,7 +428,7 @@ async fn metrics_count_reviews_and_report_cache_sizes_and_expiry() {
 #[tokio::test]
 async fn a_disabled_crd_turns_denials_into_warnings() {
     let (server, _writers) = start(Options::default(), |w| {
-        w.datacenters
+        w.of::<CassandraDatacenter>()
             .disable("the CassandraDatacenter CRD is not installed".into());
     })
     .await;

@@ -3,6 +3,7 @@
 use std::cmp::Reverse;
 
 use chrono::Duration;
+use medusa_crds::kinds::ViewKind;
 use medusa_crds::naming::{default_backup_name, scheduled_job_name};
 use medusa_crds::rules::ResourceKind;
 use medusa_crds::status::Graces;
@@ -14,7 +15,7 @@ use super::{
     anomaly_codes, fields, follow_backups, list_headers, need_targets, nothing_found, print_list,
     row_start, submit, when,
 };
-use crate::api;
+use crate::api::{self, Scope};
 use crate::catalog::{BackupRow, backup_rows, latest};
 use crate::checks;
 use crate::cli::{
@@ -25,6 +26,7 @@ use crate::context::Ctx;
 use crate::error::{CliError, Result};
 use crate::manifest;
 use crate::output::{self, Column, age, table, took};
+use crate::snapshot::Snapshot;
 
 /// Runs a backup command.
 pub async fn run(ctx: &Ctx, command: BackupCommand) -> Result<()> {
@@ -113,7 +115,7 @@ async fn create(ctx: &Ctx, args: BackupCreateArgs) -> Result<()> {
         if !client_dry_run {
             let view =
                 checks::namespace_view(ctx, &namespace, ResourceKind::MedusaBackupJob).await?;
-            checks::run_rules(ctx, &job, &view)?;
+            checks::run_rules(ctx, &job, &view).await?;
         }
         if let Some(job) = submit(ctx, job, &args.create, args.wait.wait).await? {
             created.push((namespace, job.metadata.name.unwrap_or_default()));
@@ -152,18 +154,15 @@ async fn create(ctx: &Ctx, args: BackupCreateArgs) -> Result<()> {
 }
 
 async fn rows(ctx: &Ctx, selector: Option<&str>) -> Result<Vec<BackupRow>> {
-    let namespace = ctx.namespace();
-    let all = ctx.all_namespaces();
     // Both lists at once: one round trip of latency instead of two.
-    // The node topology (hosts and tokens) is for describe and restores, not for a list.
-    let (jobs, backups) = tokio::try_join!(
-        api::list::<MedusaBackupJob>(ctx, namespace, all, selector),
-        api::list_slim::<MedusaBackup>(ctx, namespace, all, selector, |b| {
-            if let Some(status) = b.status.as_mut() {
-                status.nodes = None;
-            }
-        }),
-    )?;
+    let mut snapshot = Snapshot::fetch(
+        ctx,
+        ctx.scope(),
+        &[ViewKind::MedusaBackup, ViewKind::MedusaBackupJob],
+        selector,
+    )
+    .await?;
+    let (jobs, backups) = (snapshot.take()?, snapshot.take()?);
     // A list shows rows: the objects are dropped before the table is drawn.
     let mut rows = backup_rows(jobs, backups, ctx.now);
     for row in &mut rows {
@@ -361,7 +360,7 @@ async fn describe(ctx: &Ctx, args: NameArgs) -> Result<()> {
     .next()
     .ok_or_else(|| CliError::NotFound(format!("backup {:?} not found", args.name)))?;
     let restores: Vec<MedusaRestoreJob> =
-        api::list::<MedusaRestoreJob>(ctx, &namespace, false, None)
+        api::list::<MedusaRestoreJob>(ctx, Scope::Namespace(&namespace), None)
             .await
             .unwrap_or_default()
             .into_iter()
@@ -635,7 +634,8 @@ async fn delete(ctx: &Ctx, args: BackupDeleteArgs) -> Result<()> {
     )?;
     let namespace = ctx.namespace().to_owned();
     let backups =
-        api::list::<MedusaBackup>(ctx, &namespace, false, args.selector.as_deref()).await?;
+        api::list::<MedusaBackup>(ctx, Scope::Namespace(&namespace), args.selector.as_deref())
+            .await?;
     for name in &args.names {
         if !backups
             .iter()

@@ -8,7 +8,7 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 use medusa_crds::*;
 
-use crate::api::{self, Kind};
+use crate::api::{self, Kind, Scope};
 use crate::cli::{Cli, CompleteArgs, CompletionArgs, CompletionShell};
 use crate::context::Ctx;
 use crate::error::{CliError, Result};
@@ -167,7 +167,7 @@ pub fn want(words: &[String]) -> Want {
 }
 
 async fn names<K: Kind>(ctx: &Ctx) -> Vec<String> {
-    api::list::<K>(ctx, ctx.namespace(), false, None)
+    api::list::<K>(ctx, Scope::Namespace(ctx.namespace()), None)
         .await
         .unwrap_or_default()
         .into_iter()

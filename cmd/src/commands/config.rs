@@ -10,7 +10,7 @@ use medusa_crds::*;
 use serde_json::Value;
 
 use super::{delete_named, fields, print_object, print_unless_table, submit};
-use crate::api;
+use crate::api::{self, Scope};
 use crate::checks;
 use crate::cli::{
     ConfigCommand, ConfigCreateArgs, DeleteArgs, DryRun, EffectiveArgs, ListOutput, NameArgs,
@@ -113,12 +113,10 @@ async fn create(ctx: &Ctx, args: ConfigCreateArgs) -> Result<()> {
                 view =
                     view.with_secret(&namespace, secret_name.as_deref().unwrap_or_default(), true)
             }
-            (None, Some(existing)) => {
-                view = checks::add_secret(ctx, view, &namespace, existing).await
-            }
+            (None, Some(existing)) => view = view.fetch_secret(ctx, &namespace, existing).await,
             (None, None) => {}
         }
-        checks::run_rules(ctx, &configuration, &view)?;
+        checks::run_rules(ctx, &configuration, &view).await?;
     }
     match secret {
         Some(secret) if client_dry_run => {
@@ -152,12 +150,14 @@ async fn create(ctx: &Ctx, args: ConfigCreateArgs) -> Result<()> {
 }
 
 async fn users(ctx: &Ctx, namespace: &str, name: &str) -> Result<Vec<String>> {
-    Ok(api::list::<K8ssandraCluster>(ctx, namespace, false, None)
-        .await?
-        .into_iter()
-        .filter(|c| c.spec.medusa.as_ref().and_then(|m| m.configuration_name()) == Some(name))
-        .filter_map(|c| c.metadata.name)
-        .collect())
+    Ok(
+        api::list::<K8ssandraCluster>(ctx, Scope::Namespace(namespace), None)
+            .await?
+            .into_iter()
+            .filter(|c| c.spec.medusa.as_ref().and_then(|m| m.configuration_name()) == Some(name))
+            .filter_map(|c| c.metadata.name)
+            .collect(),
+    )
 }
 
 fn yes_no(value: Option<bool>) -> String {
@@ -169,17 +169,12 @@ fn yes_no(value: Option<bool>) -> String {
 }
 
 async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
-    let configurations = api::list::<MedusaConfiguration>(
-        ctx,
-        ctx.namespace(),
-        ctx.all_namespaces(),
-        args.selector.as_deref(),
-    )
-    .await?;
+    let configurations =
+        api::list::<MedusaConfiguration>(ctx, ctx.scope(), args.selector.as_deref()).await?;
     if print_unless_table(ctx, &configurations, args.output, "MedusaConfigurations")? {
         return Ok(());
     }
-    let clusters = api::list::<K8ssandraCluster>(ctx, ctx.namespace(), ctx.all_namespaces(), None)
+    let clusters = api::list::<K8ssandraCluster>(ctx, ctx.scope(), None)
         .await
         .unwrap_or_default();
     let rows = configurations

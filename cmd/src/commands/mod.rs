@@ -64,13 +64,7 @@ pub async fn list_objects<K: Kind>(
     args: &SimpleListArgs,
     dc_of: fn(&K) -> &str,
 ) -> Result<Vec<K>> {
-    let mut items = api::list::<K>(
-        ctx,
-        ctx.namespace(),
-        ctx.all_namespaces(),
-        args.selector.as_deref(),
-    )
-    .await?;
+    let mut items = api::list::<K>(ctx, ctx.scope(), args.selector.as_deref()).await?;
     if let Some(dc) = &args.dc {
         items.retain(|item| dc_of(item) == dc);
     }

@@ -13,7 +13,7 @@ use super::{
     delete_named, fields, list_headers, list_objects, print_object, print_unless_table,
     push_progress_cells, row_start, submit, timestamped, when,
 };
-use crate::api;
+use crate::api::{self, Scope};
 use crate::catalog::{backup_rows, latest};
 use crate::checks;
 use crate::cli::{
@@ -97,8 +97,10 @@ async fn create(ctx: &Ctx, args: RestoreCreateArgs) -> Result<()> {
             ));
         }
         (None, _) => {
-            let jobs = api::list::<MedusaBackupJob>(ctx, &namespace, false, None).await?;
-            let backups = api::list::<MedusaBackup>(ctx, &namespace, false, None).await?;
+            let jobs =
+                api::list::<MedusaBackupJob>(ctx, Scope::Namespace(&namespace), None).await?;
+            let backups =
+                api::list::<MedusaBackup>(ctx, Scope::Namespace(&namespace), None).await?;
             let rows = backup_rows(jobs, backups, ctx.now);
             latest(&rows, &args.dc)
                 .map(|r| r.name.clone())
@@ -131,7 +133,7 @@ async fn create(ctx: &Ctx, args: RestoreCreateArgs) -> Result<()> {
     );
     if !client_dry_run {
         let view = checks::namespace_view(ctx, &namespace, ResourceKind::MedusaRestoreJob).await?;
-        checks::run_rules(ctx, &job, &view)?;
+        checks::run_rules(ctx, &job, &view).await?;
         if args.create.dry_run().is_none() {
             ctx.confirm(
                 &format!(

@@ -10,7 +10,7 @@ use super::{
     anomaly_codes, delete_named, fields, follow_backups, follow_tasks, list_headers, list_objects,
     need_targets, print_object, print_unless_table, row_start, submit, when,
 };
-use crate::api;
+use crate::api::{self, Scope};
 use crate::catalog::{ScheduleRun, backup_rows, schedule_runs};
 use crate::checks;
 use crate::cli::{
@@ -87,7 +87,7 @@ async fn create(ctx: &Ctx, args: ScheduleCreateArgs) -> Result<()> {
     if !client_dry_run {
         let view =
             checks::namespace_view(ctx, &namespace, ResourceKind::MedusaBackupSchedule).await?;
-        checks::run_rules(ctx, &schedule, &view)?;
+        checks::run_rules(ctx, &schedule, &view).await?;
     }
     submit(ctx, schedule, &args.create, false).await.map(|_| ())
 }
@@ -103,8 +103,7 @@ impl History {
     /// Fetches the backups and, when a purge schedule is shown, the tasks.
     async fn fetch(
         ctx: &Ctx,
-        namespace: &str,
-        all: bool,
+        scope: Scope<'_>,
         schedules: &[MedusaBackupSchedule],
     ) -> Result<Self> {
         let mut history = Self {
@@ -115,14 +114,14 @@ impl History {
             .iter()
             .any(|s| s.spec.operation() == OperationType::Purge)
         {
-            history.tasks = api::list::<MedusaTask>(ctx, namespace, all, None).await?;
+            history.tasks = api::list::<MedusaTask>(ctx, scope, None).await?;
         }
         if schedules
             .iter()
             .any(|s| s.spec.operation() != OperationType::Purge)
         {
-            let jobs = api::list::<MedusaBackupJob>(ctx, namespace, all, None).await?;
-            let backups = api::list::<MedusaBackup>(ctx, namespace, all, None).await?;
+            let jobs = api::list::<MedusaBackupJob>(ctx, scope, None).await?;
+            let backups = api::list::<MedusaBackup>(ctx, scope, None).await?;
             history.backups = backup_rows(jobs, backups, ctx.now);
         }
         Ok(history)
@@ -159,7 +158,7 @@ async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
         args.output,
     );
     // The last results are a convenience: without the right to list jobs, they show <none>.
-    let history = History::fetch(ctx, ctx.namespace(), ctx.all_namespaces(), &schedules)
+    let history = History::fetch(ctx, ctx.scope(), &schedules)
         .await
         .unwrap_or(History {
             backups: Vec::new(),
@@ -210,9 +209,13 @@ async fn describe(ctx: &Ctx, args: ScheduleDescribeArgs) -> Result<()> {
     let namespace = ctx.namespace().to_owned();
     let schedule = api::get::<MedusaBackupSchedule>(ctx, &namespace, &args.name).await?;
     let state = schedule_state(&schedule, ctx.now);
-    let mut history = History::fetch(ctx, &namespace, false, std::slice::from_ref(&schedule))
-        .await?
-        .runs(ctx, &schedule);
+    let mut history = History::fetch(
+        ctx,
+        Scope::Namespace(&namespace),
+        std::slice::from_ref(&schedule),
+    )
+    .await?
+    .runs(ctx, &schedule);
     history.truncate(args.history);
     if matches!(args.output, ListOutput::Json | ListOutput::Yaml) {
         let value = serde_json::json!({"schedule": schedule, "state": state, "runs": history});
@@ -319,8 +322,12 @@ async fn selected(ctx: &Ctx, args: &SelectArgs) -> Result<Vec<MedusaBackupSchedu
         "schedules (or --all)",
     )?;
     let namespace = ctx.namespace();
-    let schedules =
-        api::list::<MedusaBackupSchedule>(ctx, namespace, false, args.selector.as_deref()).await?;
+    let schedules = api::list::<MedusaBackupSchedule>(
+        ctx,
+        Scope::Namespace(namespace),
+        args.selector.as_deref(),
+    )
+    .await?;
     for name in &args.names {
         if !schedules
             .iter()
@@ -423,7 +430,7 @@ async fn run_now(ctx: &Ctx, args: ScheduleRunArgs) -> Result<()> {
             job.spec = schedule.spec.backup_spec.clone();
             let view =
                 checks::namespace_view(ctx, &namespace, ResourceKind::MedusaBackupJob).await?;
-            checks::run_rules(ctx, &job, &view)?;
+            checks::run_rules(ctx, &job, &view).await?;
             let Some(_) = submit(ctx, job, &create, args.wait.wait).await? else {
                 return Ok(());
             };

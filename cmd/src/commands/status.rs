@@ -2,6 +2,7 @@
 
 use chrono::Duration;
 use k8s_openapi::api::core::v1::Pod;
+use medusa_crds::kinds::ViewKind;
 use medusa_crds::naming::datacenter_labels;
 use medusa_crds::status::Graces;
 use medusa_crds::status::{
@@ -11,12 +12,13 @@ use medusa_crds::types::cassdc::MEDUSA_CONTAINER;
 use medusa_crds::*;
 use serde::Serialize;
 
-use crate::api;
+use crate::api::{self, Scope};
 use crate::catalog::{backup_rows, latest, schedule_runs};
 use crate::cli::{ListOutput, StatusArgs};
 use crate::context::Ctx;
 use crate::error::{CliError, Result};
 use crate::output::{self, age, until};
+use crate::snapshot::Snapshot;
 
 /// The MedusaConfiguration of a datacenter's cluster.
 #[derive(Debug, Serialize)]
@@ -157,11 +159,48 @@ fn anomaly_lines<'a>(
     })
 }
 
+/// The objects of one namespace a report reads, listed at once.
+#[derive(Debug)]
+pub struct NamespaceObjects {
+    jobs: Vec<MedusaBackupJob>,
+    backups: Vec<MedusaBackup>,
+    tasks: Vec<MedusaTask>,
+    restores: Vec<MedusaRestoreJob>,
+    schedules: Vec<MedusaBackupSchedule>,
+}
+
+impl NamespaceObjects {
+    /// Lists them in `namespace`.
+    pub async fn fetch(ctx: &Ctx, namespace: &str) -> Result<Self> {
+        let mut snapshot = Snapshot::fetch(
+            ctx,
+            Scope::Namespace(namespace),
+            &[
+                ViewKind::MedusaBackup,
+                ViewKind::MedusaBackupJob,
+                ViewKind::MedusaRestoreJob,
+                ViewKind::MedusaTask,
+                ViewKind::MedusaBackupSchedule,
+            ],
+            None,
+        )
+        .await?;
+        Ok(Self {
+            jobs: snapshot.take()?,
+            backups: snapshot.take()?,
+            tasks: snapshot.take()?,
+            restores: snapshot.take()?,
+            schedules: snapshot.take()?,
+        })
+    }
+}
+
 /// Builds the report of a datacenter.
 pub async fn report(
     ctx: &Ctx,
     namespace: &str,
     dc: &CassandraDatacenter,
+    objects: &NamespaceObjects,
 ) -> Result<DatacenterReport> {
     let name = dc.metadata.name.clone().unwrap_or_default();
     let owner = crate::checks::owner_storage(ctx, dc).await;
@@ -182,7 +221,7 @@ pub async fn report(
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(",");
-    let pods = api::list::<Pod>(ctx, namespace, false, Some(&selector))
+    let pods = api::list::<Pod>(ctx, Scope::Namespace(namespace), Some(&selector))
         .await
         .unwrap_or_default();
     let medusa_pods = pods
@@ -207,29 +246,41 @@ pub async fn report(
         })
         .collect();
 
-    let jobs: Vec<MedusaBackupJob> = api::list(ctx, namespace, false, None).await?;
-    let backups: Vec<MedusaBackup> = api::list(ctx, namespace, false, None).await?;
-    let rows: Vec<_> = backup_rows(jobs, backups, ctx.now)
-        .into_iter()
-        .filter(|r| r.datacenter == name)
+    let of_dc = |dc_of: &str| dc_of == name;
+    let rows: Vec<_> = backup_rows(
+        objects
+            .jobs
+            .iter()
+            .filter(|j| of_dc(&j.spec.cassandra_datacenter))
+            .cloned()
+            .collect(),
+        objects
+            .backups
+            .iter()
+            .filter(|b| of_dc(&b.spec.cassandra_datacenter))
+            .cloned()
+            .collect(),
+        ctx.now,
+    )
+    .into_iter()
+    .filter(|r| r.datacenter == name)
+    .collect();
+    let tasks: Vec<MedusaTask> = objects
+        .tasks
+        .iter()
+        .filter(|t| of_dc(&t.spec.cassandra_datacenter))
+        .cloned()
         .collect();
-    let tasks: Vec<MedusaTask> = api::list::<MedusaTask>(ctx, namespace, false, None)
-        .await?
-        .into_iter()
-        .filter(|t| t.spec.cassandra_datacenter == name)
+    let restores: Vec<&MedusaRestoreJob> = objects
+        .restores
+        .iter()
+        .filter(|r| of_dc(&r.spec.cassandra_datacenter))
         .collect();
-    let restores: Vec<MedusaRestoreJob> =
-        api::list::<MedusaRestoreJob>(ctx, namespace, false, None)
-            .await?
-            .into_iter()
-            .filter(|r| r.spec.cassandra_datacenter == name)
-            .collect();
-    let schedules: Vec<MedusaBackupSchedule> =
-        api::list::<MedusaBackupSchedule>(ctx, namespace, false, None)
-            .await?
-            .into_iter()
-            .filter(|s| s.spec.backup_spec.cassandra_datacenter == name)
-            .collect();
+    let schedules: Vec<&MedusaBackupSchedule> = objects
+        .schedules
+        .iter()
+        .filter(|s| of_dc(&s.spec.backup_spec.cassandra_datacenter))
+        .collect();
 
     let week = ctx.now - Duration::days(7);
     let mut running = Vec::new();
@@ -511,7 +562,7 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
             ));
         }
     } else {
-        for dc in api::list::<CassandraDatacenter>(ctx, &namespace, false, None).await? {
+        for dc in api::list::<CassandraDatacenter>(ctx, Scope::Namespace(&namespace), None).await? {
             datacenters.push((namespace.clone(), dc));
         }
     }
@@ -521,8 +572,15 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
         )));
     }
     let mut reports = Vec::new();
+    let mut objects: Option<(String, NamespaceObjects)> = None;
     for (dc_ns, dc) in &datacenters {
-        reports.push(report(ctx, dc_ns, dc).await?);
+        // Datacenters come grouped by namespace: each namespace is listed once.
+        if objects.as_ref().is_none_or(|(listed, _)| listed != dc_ns) {
+            objects = Some((dc_ns.clone(), NamespaceObjects::fetch(ctx, dc_ns).await?));
+        }
+        if let Some((_, objects)) = &objects {
+            reports.push(report(ctx, dc_ns, dc, objects).await?);
+        }
     }
     if args.output == ListOutput::Json {
         return ctx.out.write(&output::json(&reports)?);

@@ -12,7 +12,7 @@ use super::{
     delete_named, fields, follow_tasks, list_headers, list_objects, print_object,
     print_unless_table, push_progress_cells, row_start, submit, timestamped, when,
 };
-use crate::api;
+use crate::api::{self, Scope};
 use crate::checks;
 use crate::cli::{
     DeleteArgs, DryRun, ListOutput, NameArgs, PurgeArgs, SimpleListArgs, SyncArgs, TaskCommand,
@@ -24,12 +24,14 @@ use crate::manifest;
 use crate::output::{self, Column, table, took};
 
 async fn backup_names(ctx: &Ctx, namespace: &str, dc: &str) -> Result<BTreeSet<String>> {
-    Ok(api::list::<MedusaBackup>(ctx, namespace, false, None)
-        .await?
-        .into_iter()
-        .filter(|b| b.spec.cassandra_datacenter == dc)
-        .filter_map(|b| b.metadata.name)
-        .collect())
+    Ok(
+        api::list::<MedusaBackup>(ctx, Scope::Namespace(namespace), None)
+            .await?
+            .into_iter()
+            .filter(|b| b.spec.cassandra_datacenter == dc)
+            .filter_map(|b| b.metadata.name)
+            .collect(),
+    )
 }
 
 /// Creates a task (checked first, unless a client dry run), or prints it; `true` when it was
@@ -60,7 +62,7 @@ async fn start_task(
     );
     if !client_dry_run {
         let view = checks::namespace_view(ctx, &namespace, ResourceKind::MedusaTask).await?;
-        checks::run_rules(ctx, &task, &view)?;
+        checks::run_rules(ctx, &task, &view).await?;
     }
     let created = submit(ctx, task, create, wait).await?.is_some();
     if created && !wait {

@@ -4,6 +4,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use medusa_crds::kinds::{Each, ViewKind, Watched, each_kind};
 use medusa_crds::rules::{
     self, AdmissionInput, AdmissionOperation, MemoryView, Policy, ResourceKind, Severity,
 };
@@ -11,11 +12,12 @@ use medusa_crds::*;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::api;
+use crate::api::{self, Scope};
 use crate::cli::{ClusterView, ListOutput, ValidateArgs};
 use crate::context::Ctx;
 use crate::error::{CliError, Result};
 use crate::output::{self, Column, table};
+use crate::snapshot::Snapshot;
 
 /// One manifest document.
 #[derive(Debug, Clone)]
@@ -153,28 +155,33 @@ fn with_namespace(mut value: Value, namespace: &str) -> Value {
     value
 }
 
-fn typed<T: serde::de::DeserializeOwned>(documents: &[Document], kind: &str) -> Vec<Arc<T>> {
-    documents
-        .iter()
-        .filter(|d| d.value.get("kind").and_then(Value::as_str) == Some(kind))
-        .filter_map(|d| serde_json::from_value(d.value.clone()).ok())
-        .map(Arc::new)
-        .collect()
+/// Adds the objects of each kind the files hold.
+struct FromFiles<'a> {
+    documents: &'a [Document],
+    view: MemoryView,
+}
+
+impl Each for FromFiles<'_> {
+    fn each<K: Watched>(&mut self) {
+        for document in self.documents {
+            if document.value.get("kind").and_then(Value::as_str) == Some(K::KIND.as_str())
+                && let Ok(object) = serde_json::from_value::<K>(document.value.clone())
+            {
+                self.view.add(Arc::new(object));
+            }
+        }
+    }
 }
 
 /// The cluster as the files describe it (every object, Secrets with their keys).
 pub fn files_view(documents: &[Document]) -> MemoryView {
-    let mut view = MemoryView {
-        configurations: typed(documents, "MedusaConfiguration"),
-        clusters: typed(documents, "K8ssandraCluster"),
-        datacenters: Some(typed(documents, "CassandraDatacenter")),
-        backups: typed(documents, "MedusaBackup"),
-        backup_jobs: typed(documents, "MedusaBackupJob"),
-        restore_jobs: typed(documents, "MedusaRestoreJob"),
-        tasks: typed(documents, "MedusaTask"),
-        schedules: typed(documents, "MedusaBackupSchedule"),
-        secrets: Some(Default::default()),
+    let mut files = FromFiles {
+        documents,
+        view: MemoryView::empty(),
     };
+    each_kind(&mut files);
+    let mut view = files.view;
+    view.secrets = Some(Default::default());
     for document in documents
         .iter()
         .filter(|d| d.value.get("kind").and_then(Value::as_str) == Some("Secret"))
@@ -193,64 +200,86 @@ pub fn files_view(documents: &[Document]) -> MemoryView {
     view
 }
 
-async fn add_live(ctx: &Ctx, mut view: MemoryView, namespaces: &[String]) -> Result<MemoryView> {
-    fn extend<T>(list: &mut Vec<Arc<T>>, items: Vec<T>) {
-        list.extend(items.into_iter().map(Arc::new));
-    }
-    for namespace in namespaces {
-        extend(
-            &mut view.configurations,
-            api::list(ctx, namespace, false, None).await?,
-        );
-        extend(
-            &mut view.backups,
-            api::list(ctx, namespace, false, None).await?,
-        );
-        extend(
-            &mut view.backup_jobs,
-            api::list(ctx, namespace, false, None).await?,
-        );
-        extend(
-            &mut view.restore_jobs,
-            api::list(ctx, namespace, false, None).await?,
-        );
-        extend(
-            &mut view.tasks,
-            api::list(ctx, namespace, false, None).await?,
-        );
-        extend(
-            &mut view.schedules,
-            api::list(ctx, namespace, false, None).await?,
-        );
-        match api::list::<CassandraDatacenter>(ctx, namespace, false, None).await {
-            Ok(dcs) => {
-                if let Some(list) = view.datacenters.as_mut() {
-                    list.extend(dcs.into_iter().map(Arc::new));
+/// Adds the lists of a snapshot to the files' view: a list that cannot be read fails the
+/// command, except a CRD that is not installed, which the rules then see as unavailable.
+struct AddLive<'a> {
+    snapshot: &'a mut Snapshot,
+    view: &'a mut MemoryView,
+    failed: Option<CliError>,
+}
+
+impl Each for AddLive<'_> {
+    fn each<K: Watched>(&mut self) {
+        if self.failed.is_some() || K::KIND == ViewKind::K8ssandraCluster {
+            return;
+        }
+        match self.snapshot.take::<K>() {
+            Ok(objects) => {
+                for object in objects {
+                    self.view.add(Arc::new(object));
                 }
             }
-            Err(CliError::CrdsMissing(_)) => view.datacenters = None,
-            Err(e) => return Err(e),
+            Err(CliError::CrdsMissing(_)) => {
+                self.view
+                    .set::<K>(Err(format!("the {} CRD is not installed", K::KIND)));
+            }
+            Err(e) => self.failed = Some(e),
+        }
+    }
+}
+
+/// Every kind but the clusters, which the shared-prefix rule needs from every namespace.
+const NAMESPACED: [ViewKind; 7] = [
+    ViewKind::MedusaConfiguration,
+    ViewKind::CassandraDatacenter,
+    ViewKind::MedusaBackup,
+    ViewKind::MedusaBackupJob,
+    ViewKind::MedusaRestoreJob,
+    ViewKind::MedusaTask,
+    ViewKind::MedusaBackupSchedule,
+];
+
+async fn add_live(ctx: &Ctx, mut view: MemoryView, namespaces: &[String]) -> Result<MemoryView> {
+    for namespace in namespaces {
+        let mut snapshot =
+            Snapshot::fetch(ctx, Scope::Namespace(namespace), &NAMESPACED, None).await?;
+        let mut live = AddLive {
+            snapshot: &mut snapshot,
+            view: &mut view,
+            failed: None,
+        };
+        each_kind(&mut live);
+        if let Some(e) = live.failed {
+            return Err(e);
         }
     }
     // Clusters in every namespace, for the shared-prefix rule; fall back to the namespaces.
-    match api::list::<K8ssandraCluster>(ctx, "", true, None).await {
-        Ok(clusters) => extend(&mut view.clusters, clusters),
+    let clusters = match api::list::<K8ssandraCluster>(ctx, Scope::All, None).await {
+        Ok(clusters) => clusters,
         Err(_) => {
+            let mut clusters = Vec::new();
             for namespace in namespaces {
-                extend(
-                    &mut view.clusters,
-                    api::list(ctx, namespace, false, None)
+                clusters.extend(
+                    api::list::<K8ssandraCluster>(ctx, Scope::Namespace(namespace), None)
                         .await
                         .unwrap_or_default(),
                 );
             }
+            clusters
         }
+    };
+    for cluster in clusters {
+        view.add(Arc::new(cluster));
     }
     Ok(view)
 }
 
 /// Runs the rules on every document of ours; returns the findings.
-pub fn evaluate(documents: &[Document], view: &MemoryView, default_namespace: &str) -> Vec<Row> {
+pub async fn evaluate(
+    documents: &[Document],
+    view: &MemoryView,
+    default_namespace: &str,
+) -> Vec<Row> {
     let policy = Policy::default();
     let mut rows = Vec::new();
     for document in documents {
@@ -282,7 +311,7 @@ pub fn evaluate(documents: &[Document], view: &MemoryView, default_namespace: &s
             defaulted: false,
         };
         // The API server runs mutating webhooks first: judge the mutated object.
-        let mutation = rules::mutate(&input, view, &policy);
+        let mutation = rules::mutate(&input, view, &policy).await;
         for warning in &mutation.warnings {
             rows.push(Row {
                 origin: document.origin.clone(),
@@ -305,7 +334,8 @@ pub fn evaluate(documents: &[Document], view: &MemoryView, default_namespace: &s
             },
             view,
             &policy,
-        );
+        )
+        .await;
         for finding in decision.findings {
             rows.push(Row {
                 origin: document.origin.clone(),
@@ -353,7 +383,7 @@ pub async fn run(ctx: &Ctx, args: ValidateArgs) -> Result<()> {
         namespaces.dedup();
         view = add_live(ctx, view, &namespaces).await?;
     }
-    let rows = evaluate(&documents, &view, ctx.namespace());
+    let rows = evaluate(&documents, &view, ctx.namespace()).await;
     let denials = rows.iter().filter(|r| r.severity == "deny").count();
     if args.output == ListOutput::Json {
         ctx.out.write(&output::json(&rows)?)?;

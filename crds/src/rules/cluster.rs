@@ -8,48 +8,117 @@ use json_patch::jsonptr::PointerBuf;
 use json_patch::{AddOperation, PatchOperation};
 use serde_json::json;
 
-use super::view::{StorageLocation, storage_location};
+use serde_json::value::RawValue;
+
+use super::view::{StorageLocation, storage_location_of};
 use super::{
-    AdmissionInput, AdmissionOperation, Checks, Finding, Mutation, RuleId, Who, decode, name_list,
+    AdmissionInput, AdmissionOperation, Checks, ClusterView, Expect, Finding, Mutation, RuleId,
+    Who, decode, name_list,
 };
-use crate::merge::{EffectiveStorage, FieldSource};
+use crate::merge::{EffectiveStorage, FieldSource, effective_storage};
 use crate::naming::ALLOW_STORAGE_CHANGE_ANNOTATION;
-use crate::types::{K8ssandraCluster, MedusaClusterTemplate, MedusaConfiguration, StorageProvider};
+use crate::types::{
+    DatacenterTemplate, MedusaBackup, MedusaClusterTemplate, MedusaConfiguration, StorageProvider,
+};
 
-/// Only `spec.medusa`, as JSON text.
+/// What the K rules read of a K8ssandraCluster, decoded once per object: its name, whether it
+/// allows a storage move, and the text of the two sections they read, each decoded once, typed,
+/// when a rule needs it.
 #[derive(serde::Deserialize)]
-struct MedusaSection<'a> {
+struct ClusterText<'a> {
     #[serde(default, borrow)]
-    spec: Option<SpecSection<'a>>,
+    metadata: MetaText<'a>,
+    #[serde(default, borrow)]
+    spec: Option<SpecText<'a>>,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct MetaText<'a> {
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default)]
+    annotations: Option<BTreeMap<String, String>>,
 }
 
 #[derive(serde::Deserialize)]
-struct SpecSection<'a> {
+struct SpecText<'a> {
     #[serde(default, borrow)]
-    medusa: Option<&'a serde_json::value::RawValue>,
+    medusa: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    cassandra: Option<&'a RawValue>,
 }
 
-impl<'a> MedusaSection<'a> {
-    fn medusa(&self) -> Option<&'a serde_json::value::RawValue> {
+/// The datacenters of `spec.cassandra`.
+#[derive(Default, serde::Deserialize)]
+struct CassandraText {
+    #[serde(default)]
+    datacenters: Option<Vec<DatacenterTemplate>>,
+}
+
+impl<'a> ClusterText<'a> {
+    fn read(
+        input: &AdmissionInput<'_>,
+        object: Option<&'a RawValue>,
+        which: &str,
+    ) -> Result<Self, Finding> {
+        decode(input, object, which)
+    }
+
+    fn name(&self) -> &str {
+        self.metadata.name.as_deref().unwrap_or("")
+    }
+
+    /// `spec.medusa`, when set.
+    fn medusa(&self) -> Option<&'a RawValue> {
         self.spec
             .as_ref()
             .and_then(|s| s.medusa)
             .filter(|m| m.get() != "null")
+    }
+
+    fn allows_storage_change(&self) -> bool {
+        self.metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(ALLOW_STORAGE_CHANGE_ANNOTATION))
+            .is_some_and(|v| v == "true")
+    }
+
+    /// The datacenters of `spec.cassandra`, decoded.
+    fn datacenters(
+        &self,
+        input: &AdmissionInput<'_>,
+        which: &str,
+    ) -> Result<Vec<DatacenterTemplate>, Finding> {
+        match self
+            .spec
+            .as_ref()
+            .and_then(|s| s.cassandra)
+            .filter(|c| c.get() != "null")
+        {
+            Some(text) => Ok(decode::<CassandraText>(input, Some(text), which)?
+                .datacenters
+                .unwrap_or_default()),
+            None => Ok(Vec::new()),
+        }
     }
 }
 
 /// The maximum prefix length we accept.
 pub const MAX_PREFIX_LEN: usize = 256;
 
-pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> Result<(), Finding> {
+pub(super) async fn validate<V: ClusterView>(
+    input: &AdmissionInput<'_>,
+    checks: &mut Checks<'_, V>,
+) -> Result<(), Finding> {
     if !matches!(
         input.operation,
         AdmissionOperation::Create | AdmissionOperation::Update
     ) {
         return Ok(());
     }
-    // Most updates of a K8ssandraCluster do not touch spec.medusa: read only that section first.
-    let Some(medusa_json) = decode::<MedusaSection>(input, input.object, "object")?.medusa() else {
+    let cluster = ClusterText::read(input, input.object, "object")?;
+    let Some(medusa_json) = cluster.medusa() else {
         return Ok(());
     };
     let who = input.who();
@@ -57,37 +126,41 @@ pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> R
         let k1: OperatorView = decode(input, Some(medusa_json), "spec.medusa")?;
         operator_rules(who, &k1, checks);
     }
-    if input.operation == AdmissionOperation::Update {
-        let old = decode::<MedusaSection>(input, input.old_object, "old object")?;
-        // Unrelated updates are never blocked by the other rules: with spec.medusa unchanged,
-        // neither the merged storage nor its location can differ from what was admitted.
-        let unchanged = match old.medusa() {
-            Some(old_json) if old_json.get() == medusa_json.get() => true,
-            Some(old_json) => {
-                decode::<MedusaClusterTemplate>(input, Some(old_json), "old spec.medusa")?
-                    == decode::<MedusaClusterTemplate>(input, Some(medusa_json), "spec.medusa")?
-            }
-            None => false,
-        };
-        if unchanged {
-            return Ok(());
+    let old = match input.operation {
+        AdmissionOperation::Update => {
+            Some(ClusterText::read(input, input.old_object, "old object")?)
         }
-    }
-    let cluster: K8ssandraCluster = decode(input, input.object, "object")?;
-    let old: Option<K8ssandraCluster> = match input.operation {
-        AdmissionOperation::Update => Some(decode(input, input.old_object, "old object")?),
         _ => None,
     };
-    let Some(medusa) = cluster.spec.medusa.as_ref() else {
+    // Unrelated updates are never blocked by the other rules: with spec.medusa unchanged,
+    // neither the merged storage nor its location can differ from what was admitted.
+    let old_json = old.as_ref().and_then(ClusterText::medusa);
+    if old_json.is_some_and(|old_json| old_json.get() == medusa_json.get()) {
         return Ok(());
+    }
+    let medusa: MedusaClusterTemplate = decode(input, Some(medusa_json), "spec.medusa")?;
+    let old_medusa = match old_json {
+        Some(old_json) => {
+            let old_medusa: MedusaClusterTemplate =
+                decode(input, Some(old_json), "old spec.medusa")?;
+            if old_medusa == medusa {
+                return Ok(());
+            }
+            Some(old_medusa)
+        }
+        None => None,
     };
 
     // The configuration, when one is referenced (K2). Without it, the merged storage cannot be
     // judged.
-    let configuration: Option<Arc<MedusaConfiguration>> = match medusa.configuration_name() {
+    let configuration_name = medusa.configuration_name();
+    let configuration: Option<Arc<MedusaConfiguration>> = match configuration_name {
         None => None,
         Some(name) => {
-            let lookup = checks.view.configuration(input.namespace, name);
+            let lookup = checks
+                .view
+                .get::<MedusaConfiguration>(input.namespace, name, Expect::Exists)
+                .await;
             let found = checks.require(
                 RuleId::K2,
                 lookup,
@@ -104,27 +177,34 @@ pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> R
         }
     };
 
-    let effective = cluster.effective_storage(configuration.as_deref(), input.defaulted);
-    let configuration_name = medusa.configuration_name();
+    let effective = effective_storage(
+        cluster.name(),
+        Some(&medusa),
+        configuration.as_deref(),
+        input.defaulted,
+    );
     merged_storage_rules(who, &effective, configuration_name, checks);
     credentials_rules(who, &effective, configuration_name, checks);
-    secret_rules(who, &cluster, input.namespace, &effective, checks);
+    if effective.storage.secret_name().is_some() && checks.enabled(RuleId::K5) {
+        let datacenters = cluster.datacenters(input, "spec.cassandra")?;
+        secret_rules(who, &datacenters, input.namespace, &effective, checks).await;
+    }
     prefix_rules(who, &effective, checks);
     let location = StorageLocation::of(&effective);
-    shared_location_rules(who, &location, input, checks);
+    shared_location_rules(who, &location, input, checks).await;
     for trap in &effective.traps {
         checks.warn(RuleId::K9, format!("{who}: {trap}"));
     }
-    if let Some(old) = old.as_ref() {
-        storage_move_rules(
-            who,
-            old,
-            &cluster,
-            configuration.as_deref(),
-            &location,
-            input.namespace,
-            checks,
-        );
+    if let Some(old) = old.as_ref()
+        && checks.enabled(RuleId::K8)
+        && !cluster.allows_storage_change()
+    {
+        let before = StorageMove {
+            cluster: old,
+            medusa: old_medusa.as_ref(),
+            configuration: configuration.as_deref(),
+        };
+        storage_move_rules(who, before, &location, input, checks).await?;
     }
     Ok(())
 }
@@ -170,7 +250,11 @@ struct StorageView<'a> {
 }
 
 /// K1: `ValidateMedusa`, same order and texts; the first failure wins, as in the operator.
-fn operator_rules(who: Who<'_>, medusa: &OperatorView<'_>, checks: &mut Checks<'_>) {
+fn operator_rules<V: ClusterView>(
+    who: Who<'_>,
+    medusa: &OperatorView<'_>,
+    checks: &mut Checks<'_, V>,
+) {
     let set = |v: &Option<Cow<'_, str>>| v.as_deref().is_some_and(|s| !s.is_empty());
     let storage = medusa.storage_properties.as_ref();
     let failure = if let Some(reference) = medusa
@@ -224,11 +308,11 @@ fn where_to_set(field: &str, configuration: Option<&str>) -> String {
 }
 
 /// K3: the merged storage is usable.
-fn merged_storage_rules(
+fn merged_storage_rules<V: ClusterView>(
     who: Who<'_>,
     effective: &EffectiveStorage,
     configuration: Option<&str>,
-    checks: &mut Checks<'_>,
+    checks: &mut Checks<'_, V>,
 ) {
     if !checks.enabled(RuleId::K3) {
         return;
@@ -287,11 +371,11 @@ fn merged_storage_rules(
 }
 
 /// K4: the merged credentials agree, with the operator's texts.
-fn credentials_rules(
+fn credentials_rules<V: ClusterView>(
     who: Who<'_>,
     effective: &EffectiveStorage,
     configuration: Option<&str>,
-    checks: &mut Checks<'_>,
+    checks: &mut Checks<'_, V>,
 ) {
     let storage = &effective.storage;
     match (storage.secret_name(), storage.is_role_based()) {
@@ -323,22 +407,19 @@ fn credentials_rules(
 
 /// K5: the storage Secret exists, with a `credentials` key, in every datacenter namespace
 /// this API server serves.
-fn secret_rules(
+async fn secret_rules<V: ClusterView>(
     who: Who<'_>,
-    cluster: &K8ssandraCluster,
+    datacenters: &[DatacenterTemplate],
     cluster_namespace: &str,
     effective: &EffectiveStorage,
-    checks: &mut Checks<'_>,
+    checks: &mut Checks<'_, V>,
 ) {
     let Some(secret) = effective.storage.secret_name() else {
         return;
     };
-    if !checks.enabled(RuleId::K5) {
-        return;
-    }
     let mut local: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut remote: Vec<String> = Vec::new();
-    for dc in cluster.datacenters() {
+    for dc in datacenters {
         if checks.policy.is_local_context(dc.context()) {
             local
                 .entry(dc.namespace_in(cluster_namespace))
@@ -355,7 +436,7 @@ fn secret_rules(
     }
     for (namespace, datacenters) in local {
         let dcs = name_list(&datacenters, 5);
-        let lookup = checks.view.secret(namespace, secret);
+        let lookup = checks.view.secret(namespace, secret).await;
         let facts = checks.require(
             RuleId::K5,
             lookup,
@@ -413,7 +494,11 @@ pub fn prefix_problem(prefix: &str) -> Option<String> {
 }
 
 /// K6: the prefix is a safe folder name.
-fn prefix_rules(who: Who<'_>, effective: &EffectiveStorage, checks: &mut Checks<'_>) {
+fn prefix_rules<V: ClusterView>(
+    who: Who<'_>,
+    effective: &EffectiveStorage,
+    checks: &mut Checks<'_, V>,
+) {
     if let Some(prefix) = effective.storage.prefix()
         && let Some(problem) = prefix_problem(prefix)
     {
@@ -427,11 +512,11 @@ fn prefix_rules(who: Who<'_>, effective: &EffectiveStorage, checks: &mut Checks<
 }
 
 /// K7: no other cluster uses the same location.
-fn shared_location_rules(
+async fn shared_location_rules<V: ClusterView>(
     who: Who<'_>,
     location: &StorageLocation,
     input: &AdmissionInput<'_>,
-    checks: &mut Checks<'_>,
+    checks: &mut Checks<'_, V>,
 ) {
     if !checks.enabled(RuleId::K7) {
         return;
@@ -439,7 +524,7 @@ fn shared_location_rules(
     if location.bucket.is_empty() || location.provider.is_empty() {
         return;
     }
-    let lookup = checks.view.clusters_at(location);
+    let lookup = checks.view.clusters_at(location).await;
     let Some(owners) = checks.list(RuleId::K7, lookup, || {
         "which other K8ssandraClusters use the same bucket and prefix".to_owned()
     }) else {
@@ -461,42 +546,38 @@ fn shared_location_rules(
     }
 }
 
+/// The cluster before an update, for K8.
+struct StorageMove<'a, 'b> {
+    cluster: &'a ClusterText<'b>,
+    medusa: Option<&'a MedusaClusterTemplate>,
+    configuration: Option<&'a MedusaConfiguration>,
+}
+
 /// K8: no move of the backup location while backups exist.
-fn storage_move_rules(
+async fn storage_move_rules<V: ClusterView>(
     who: Who<'_>,
-    old: &K8ssandraCluster,
-    new: &K8ssandraCluster,
-    configuration: Option<&MedusaConfiguration>,
+    before: StorageMove<'_, '_>,
     after: &StorageLocation,
-    cluster_namespace: &str,
-    checks: &mut Checks<'_>,
-) {
-    if !checks.enabled(RuleId::K8) {
-        return;
-    }
-    let allowed = new
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(ALLOW_STORAGE_CHANGE_ANNOTATION))
-        .is_some_and(|v| v == "true");
-    if allowed {
-        return;
-    }
-    let Some(before) = storage_location(old, configuration) else {
-        return;
+    input: &AdmissionInput<'_>,
+    checks: &mut Checks<'_, V>,
+) -> Result<(), Finding> {
+    let Some(location) =
+        storage_location_of(before.cluster.name(), before.medusa, before.configuration)
+    else {
+        return Ok(());
     };
-    if (&before.bucket, &before.host, &before.prefix) == (&after.bucket, &after.host, &after.prefix)
+    if (&location.bucket, &location.host, &location.prefix)
+        == (&after.bucket, &after.host, &after.prefix)
     {
-        return;
+        return Ok(());
     }
     let mut backups: Vec<String> = Vec::new();
-    for dc in old.datacenters() {
+    for dc in before.cluster.datacenters(input, "old spec.cassandra")? {
         if !checks.policy.is_local_context(dc.context()) {
             continue;
         }
-        let namespace = dc.namespace_in(cluster_namespace);
-        let lookup = checks.view.backups(namespace);
+        let namespace = dc.namespace_in(input.namespace);
+        let lookup = checks.view.list::<MedusaBackup>(namespace).await;
         let Some(list) = checks.list(RuleId::K8, lookup, || {
             format!(
                 "the MedusaBackups of datacenter {} in namespace {namespace}",
@@ -515,21 +596,23 @@ fn storage_move_rules(
         checks.deny(
             RuleId::K8,
             format!(
-                "{who}: moving the backups from {before} to {after} while {} MedusaBackup(s) exist ({}) makes them unreachable, and the next sync deletes their records; to do it anyway, annotate the K8ssandraCluster with {ALLOW_STORAGE_CHANGE_ANNOTATION}: \"true\"",
+                "{who}: moving the backups from {location} to {after} while {} MedusaBackup(s) exist ({}) makes them unreachable, and the next sync deletes their records; to do it anyway, annotate the K8ssandraCluster with {ALLOW_STORAGE_CHANGE_ANNOTATION}: \"true\"",
                 backups.len(),
                 name_list(&backups, 3)
             ),
         );
     }
+    Ok(())
 }
 
 /// KM: with a configuration ref and an empty prefix, the prefix becomes the cluster's name.
 pub(super) fn mutate(input: &AdmissionInput<'_>) -> Result<Mutation, Finding> {
-    let cluster: K8ssandraCluster = decode(input, input.object, "object")?;
-    let Some(medusa) = cluster.spec.medusa.as_ref() else {
+    let cluster = ClusterText::read(input, input.object, "object")?;
+    let Some(medusa_json) = cluster.medusa() else {
         return Ok(Mutation::default());
     };
-    let name = cluster.metadata.name.as_deref().unwrap_or("");
+    let medusa: MedusaClusterTemplate = decode(input, Some(medusa_json), "spec.medusa")?;
+    let name = cluster.name();
     if medusa.configuration_name().is_none()
         || medusa.storage().prefix().is_some()
         || name.is_empty()

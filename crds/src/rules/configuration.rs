@@ -1,18 +1,24 @@
 //! MedusaConfiguration rules C1 to C3.
 
-use super::{AdmissionInput, AdmissionOperation, Checks, Finding, RuleId, Who, decode, name_list};
+use super::{
+    AdmissionInput, AdmissionOperation, Checks, ClusterView, Finding, RuleId, Who, decode,
+    name_list,
+};
 use crate::types::{K8ssandraCluster, MedusaConfiguration, StorageProvider};
 
-pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> Result<(), Finding> {
+pub(super) async fn validate<V: ClusterView>(
+    input: &AdmissionInput<'_>,
+    checks: &mut Checks<'_, V>,
+) -> Result<(), Finding> {
     let who = input.who();
     match input.operation {
         AdmissionOperation::Create | AdmissionOperation::Update => {
             let configuration: MedusaConfiguration = decode(input, input.object, "object")?;
-            storage_rules(who, &configuration, input.namespace, checks);
+            storage_rules(who, &configuration, input.namespace, checks).await;
             Ok(())
         }
         AdmissionOperation::Delete => {
-            references(who, input, checks);
+            references(who, input, checks).await;
             Ok(())
         }
         AdmissionOperation::Connect => Ok(()),
@@ -20,11 +26,11 @@ pub(super) fn validate(input: &AdmissionInput<'_>, checks: &mut Checks<'_>) -> R
 }
 
 /// C1 and C2.
-fn storage_rules(
+async fn storage_rules<V: ClusterView>(
     who: Who<'_>,
     configuration: &MedusaConfiguration,
     namespace: &str,
-    checks: &mut Checks<'_>,
+    checks: &mut Checks<'_, V>,
 ) {
     let storage = configuration.storage();
     if checks.enabled(RuleId::C1) {
@@ -55,7 +61,7 @@ fn storage_rules(
                 ),
             ),
             (Some(secret), false) => {
-                let lookup = checks.view.secret(namespace, secret);
+                let lookup = checks.view.secret(namespace, secret).await;
                 let facts = checks.require(
                     RuleId::C1,
                     lookup,
@@ -87,11 +93,15 @@ fn storage_rules(
 }
 
 /// C3: no deletion while K8ssandraClusters reference the configuration.
-fn references(who: Who<'_>, input: &AdmissionInput<'_>, checks: &mut Checks<'_>) {
+async fn references<V: ClusterView>(
+    who: Who<'_>,
+    input: &AdmissionInput<'_>,
+    checks: &mut Checks<'_, V>,
+) {
     if !checks.enabled(RuleId::C3) {
         return;
     }
-    let lookup = checks.view.clusters();
+    let lookup = checks.view.list_all::<K8ssandraCluster>().await;
     let Some(clusters) = checks.list(RuleId::C3, lookup, || {
         "which K8ssandraClusters reference this configuration".to_owned()
     }) else {

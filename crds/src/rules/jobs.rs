@@ -11,15 +11,18 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
-    AdmissionInput, AdmissionOperation, Checks, ClusterView, Finding, Lookup, Mutation, RuleId,
-    Who, decode, name_list,
+    AdmissionInput, AdmissionOperation, Checks, ClusterView, Expect, Finding, Lookup, Mutation,
+    RuleId, Who, decode, name_list,
 };
 use crate::naming::{
     SCHEDULE_LABEL, datacenter_labels, parse_scheduled_job_name, scheduled_run_second,
 };
 use crate::restore::{RestoreCheck, restore_preflight};
 use crate::types::cassdc::MEDUSA_CONTAINER;
-use crate::types::{CassandraDatacenter, Operation};
+use crate::types::{
+    CassandraDatacenter, MedusaBackup, MedusaBackupJob, MedusaBackupSchedule, MedusaRestoreJob,
+    MedusaTask, Operation,
+};
 
 // === What the rules read ===
 //
@@ -85,18 +88,9 @@ fn unfinished(t: Option<&Time>) -> bool {
     t.is_none_or(|t| t.0.as_second() == -62_135_596_800)
 }
 
-/// Requires the datacenter, listing the ones that exist when it does not.
-fn require_datacenter(
-    rule: RuleId,
-    who: Who<'_>,
-    namespace: &str,
-    dc: &str,
-    checks: &mut Checks<'_>,
-) -> Option<Arc<CassandraDatacenter>> {
-    let lookup = checks.view.datacenter(namespace, dc);
-    let view = checks.view;
-    // Listing the datacenters that do exist is only worth it for the message of a miss.
-    let existing = || match view.datacenters(namespace) {
+/// The datacenters of a namespace, for the message of a miss.
+async fn existing_datacenters(view: &impl ClusterView, namespace: &str) -> String {
+    match view.list::<CassandraDatacenter>(namespace).await {
         Lookup::Found(list) => {
             let names: Vec<String> = list
                 .iter()
@@ -114,23 +108,41 @@ fn require_datacenter(
             }
         }
         _ => "the datacenters of the namespace cannot be listed".to_owned(),
+    }
+}
+
+/// Requires the datacenter, listing the ones that exist when it does not.
+async fn require_datacenter<V: ClusterView>(
+    rule: RuleId,
+    who: Who<'_>,
+    namespace: &str,
+    dc: &str,
+    checks: &mut Checks<'_, V>,
+) -> Option<Arc<CassandraDatacenter>> {
+    let lookup = checks
+        .view
+        .get::<CassandraDatacenter>(namespace, dc, Expect::Exists)
+        .await;
+    // Listing the datacenters that do exist is only worth it for the message of a miss.
+    let existing = match lookup {
+        Lookup::Missing => existing_datacenters(checks.view, namespace).await,
+        _ => String::new(),
     };
     checks.require(
         rule,
         lookup,
         || format!("that CassandraDatacenter {dc:?} exists"),
         || format!(
-            "{who}: CassandraDatacenter {dc:?} not found in namespace {namespace} ({}); the operator would retry forever and leave the status empty; set spec.cassandraDatacenter to the CassandraDatacenter's metadata.name",
-            existing()
+            "{who}: CassandraDatacenter {dc:?} not found in namespace {namespace} ({existing}); the operator would retry forever and leave the status empty; set spec.cassandraDatacenter to the CassandraDatacenter's metadata.name"
         ),
     )
 }
 
 /// Denies when the object exists (a name clash); lookup problems follow the policy.
-fn forbid_existing<T>(
+fn forbid_existing<T, V: ClusterView>(
     rule: RuleId,
     lookup: Lookup<T>,
-    checks: &mut Checks<'_>,
+    checks: &mut Checks<'_, V>,
     what: impl FnOnce() -> String,
     message: impl FnOnce() -> String,
 ) {
@@ -143,7 +155,12 @@ fn forbid_existing<T>(
     }
 }
 
-fn spec_is_immutable(rule: RuleId, input: &AdmissionInput<'_>, checks: &mut Checks<'_>, fix: &str) {
+fn spec_is_immutable<V: ClusterView>(
+    rule: RuleId,
+    input: &AdmissionInput<'_>,
+    checks: &mut Checks<'_, V>,
+    fix: &str,
+) {
     #[derive(serde::Deserialize)]
     struct SpecOnly {
         #[serde(default)]
@@ -167,9 +184,9 @@ fn spec_is_immutable(rule: RuleId, input: &AdmissionInput<'_>, checks: &mut Chec
 
 // === impl MedusaBackupJob ===
 
-pub(super) fn validate_backup_job(
+pub(super) async fn validate_backup_job<V: ClusterView>(
     input: &AdmissionInput<'_>,
-    checks: &mut Checks<'_>,
+    checks: &mut Checks<'_, V>,
 ) -> Result<(), Finding> {
     match input.operation {
         AdmissionOperation::Update => {
@@ -185,9 +202,12 @@ pub(super) fn validate_backup_job(
             let job: SpecOf<DatacenterSpec> = decode(input, input.object, "object")?;
             let who = input.who();
             let dc_name = job.spec.cassandra_datacenter.as_ref();
-            let dc = require_datacenter(RuleId::J1, who, input.namespace, dc_name, checks);
+            let dc = require_datacenter(RuleId::J1, who, input.namespace, dc_name, checks).await;
             if !input.name.is_empty() {
-                let lookup = checks.view.backup_if_known(input.namespace, input.name);
+                let lookup = checks
+                    .view
+                    .get::<MedusaBackup>(input.namespace, input.name, Expect::Either)
+                    .await;
                 forbid_existing(
                     RuleId::J1,
                     lookup,
@@ -211,7 +231,7 @@ pub(super) fn validate_backup_job(
                     ),
                 );
             }
-            let lookup = checks.view.backup_jobs(input.namespace);
+            let lookup = checks.view.list::<MedusaBackupJob>(input.namespace).await;
             if let Lookup::Found(jobs) = lookup {
                 let running: Vec<String> = jobs
                     .iter()
@@ -254,9 +274,9 @@ fn restore_hint(check: RestoreCheck) -> &'static str {
     }
 }
 
-pub(super) fn validate_restore_job(
+pub(super) async fn validate_restore_job<V: ClusterView>(
     input: &AdmissionInput<'_>,
-    checks: &mut Checks<'_>,
+    checks: &mut Checks<'_, V>,
 ) -> Result<(), Finding> {
     match input.operation {
         AdmissionOperation::Update => {
@@ -274,7 +294,10 @@ pub(super) fn validate_restore_job(
             let ns = input.namespace;
             let dc_name = job.spec.cassandra_datacenter.as_ref();
             let backup_name = job.spec.backup.as_ref();
-            let lookup = checks.view.backup(ns, backup_name);
+            let lookup = checks
+                .view
+                .get::<MedusaBackup>(ns, backup_name, Expect::Exists)
+                .await;
             let backup = checks.require(
                 RuleId::R1,
                 lookup,
@@ -283,7 +306,7 @@ pub(super) fn validate_restore_job(
                     "{who}: MedusaBackup {backup_name:?} not found in namespace {ns}: the operator would retry forever and leave the status empty; list the backups (kubectl medusa backup list), or import those of another cluster with a sync (kubectl medusa sync --dc {dc_name})"
                 ),
             );
-            let dc = require_datacenter(RuleId::R1, who, ns, dc_name, checks);
+            let dc = require_datacenter(RuleId::R1, who, ns, dc_name, checks).await;
             if let (Some(backup), Some(dc)) = (backup, dc) {
                 let preflight = restore_preflight(&backup, &dc);
                 if let Some(failure) = preflight.first_failure() {
@@ -298,7 +321,7 @@ pub(super) fn validate_restore_job(
                     );
                 }
             }
-            let lookup = checks.view.restore_jobs(ns);
+            let lookup = checks.view.list::<MedusaRestoreJob>(ns).await;
             if let Some(restores) = checks.list(RuleId::R1, lookup, || {
                 format!("other restores of datacenter {dc_name:?}")
             }) {
@@ -334,9 +357,9 @@ pub(super) fn validate_restore_job(
 
 // === impl MedusaTask ===
 
-pub(super) fn validate_task(
+pub(super) async fn validate_task<V: ClusterView>(
     input: &AdmissionInput<'_>,
-    checks: &mut Checks<'_>,
+    checks: &mut Checks<'_, V>,
 ) -> Result<(), Finding> {
     if input.operation != AdmissionOperation::Create || !checks.enabled(RuleId::T1) {
         return Ok(());
@@ -345,7 +368,7 @@ pub(super) fn validate_task(
     let who = input.who();
     let ns = input.namespace;
     let dc_name = task.spec.cassandra_datacenter.as_ref();
-    require_datacenter(RuleId::T1, who, ns, dc_name, checks);
+    require_datacenter(RuleId::T1, who, ns, dc_name, checks).await;
     if task.spec.operation == Operation::PrepareRestore {
         match task.spec.backup_name.as_deref().filter(|b| !b.is_empty()) {
             None => checks.deny(
@@ -353,7 +376,10 @@ pub(super) fn validate_task(
                 format!("{who}: a prepare_restore task needs spec.backupName: set it to the MedusaBackup to prepare"),
             ),
             Some(backup) => {
-                let lookup = checks.view.backup(ns, backup);
+                let lookup = checks
+                    .view
+                    .get::<MedusaBackup>(ns, backup, Expect::Exists)
+                    .await;
                 let _ = checks.require(
                     RuleId::T1,
                     lookup,
@@ -371,7 +397,7 @@ pub(super) fn validate_task(
             );
         }
     }
-    if let Lookup::Found(tasks) = checks.view.tasks(ns) {
+    if let Lookup::Found(tasks) = checks.view.list::<MedusaTask>(ns).await {
         let running: Vec<String> = tasks
             .iter()
             .filter(|t| {
@@ -398,19 +424,29 @@ pub(super) fn validate_task(
 // === impl JM and TM ===
 
 /// The labels a job or task should carry: the datacenter's, and its schedule's.
-fn wanted_labels(
+async fn wanted_labels(
     name: Option<&str>,
     namespace: &str,
     dc: &str,
-    view: &dyn ClusterView,
+    view: &impl ClusterView,
 ) -> BTreeMap<String, String> {
     let mut wanted = BTreeMap::new();
-    if let Lookup::Found(dc) = view.datacenter(namespace, dc) {
+    if let Lookup::Found(dc) = view
+        .get::<CassandraDatacenter>(namespace, dc, Expect::Exists)
+        .await
+    {
         wanted.extend(datacenter_labels(&dc));
     }
-    if let Some(name) = name
-        && let Some((schedule_name, _)) = parse_scheduled_job_name(name)
-        && let Lookup::Found(schedule) = view.schedule_if_known(namespace, schedule_name)
+    let Some((name, schedule_name)) =
+        name.and_then(|name| Some((name, parse_scheduled_job_name(name)?.0)))
+    else {
+        return wanted;
+    };
+    // A schedule exists long before the jobs it starts, and most jobs are not its runs: what
+    // the view holds is enough (a live lookup would cost every `<dc>-<timestamp>` job one).
+    if let Lookup::Found(schedule) = view
+        .get::<MedusaBackupSchedule>(namespace, schedule_name, Expect::Either)
+        .await
         && scheduled_run_second(name, &schedule).is_some()
     {
         wanted.insert(SCHEDULE_LABEL.to_owned(), schedule_name.to_owned());
@@ -418,9 +454,9 @@ fn wanted_labels(
     wanted
 }
 
-pub(super) fn mutate_labels(
+pub(super) async fn mutate_labels(
     input: &AdmissionInput<'_>,
-    view: &dyn ClusterView,
+    view: &impl ClusterView,
     rule: RuleId,
 ) -> Result<Mutation, Finding> {
     // A MedusaBackupJob and a MedusaTask both name their datacenter in spec.cassandraDatacenter.
@@ -432,6 +468,7 @@ pub(super) fn mutate_labels(
         &object.spec.cassandra_datacenter,
         view,
     )
+    .await
     .into_iter()
     .filter(|(k, _)| labels.is_none_or(|labels| !labels.contains_key(k)))
     .collect();

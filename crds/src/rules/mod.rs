@@ -16,13 +16,16 @@ pub use cluster::{MAX_PREFIX_LEN, prefix_problem};
 use std::fmt;
 
 use json_patch::PatchOperation;
+
+use crate::kinds::ViewKind;
 use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 pub use policy::{Action, FailureMode, LookupPolicy, Policy, PolicyError, RuleId};
 pub use view::{
-    ClusterView, Lookup, MemoryView, ObjectKey, SecretFacts, StorageLocation, storage_location,
+    ClusterView, Expect, Listed, Lists, Lookup, MemoryView, ObjectKey, SecretFacts,
+    StorageLocation, storage_location,
 };
 
 /// The operation of an admission request.
@@ -105,6 +108,38 @@ impl ResourceKind {
             ("medusa.k8ssandra.io", "MedusaBackupSchedule") => Self::MedusaBackupSchedule,
             _ => return None,
         })
+    }
+
+    /// The kinds the rules read for an operation on this kind, for views that fetch before
+    /// they answer.
+    pub fn reads(self, operation: AdmissionOperation) -> &'static [ViewKind] {
+        use AdmissionOperation::{Create, Delete, Update};
+        match (self, operation) {
+            (Self::K8ssandraCluster, Create | Update) => &[
+                ViewKind::MedusaConfiguration,
+                ViewKind::K8ssandraCluster,
+                ViewKind::MedusaBackup,
+            ],
+            (Self::MedusaConfiguration, Delete) => &[ViewKind::K8ssandraCluster],
+            (Self::MedusaBackupJob, Create) => &[
+                ViewKind::CassandraDatacenter,
+                ViewKind::MedusaBackup,
+                ViewKind::MedusaBackupJob,
+                ViewKind::MedusaBackupSchedule,
+            ],
+            (Self::MedusaRestoreJob, Create) => &[
+                ViewKind::CassandraDatacenter,
+                ViewKind::MedusaBackup,
+                ViewKind::MedusaRestoreJob,
+            ],
+            (Self::MedusaTask, Create) => &[
+                ViewKind::CassandraDatacenter,
+                ViewKind::MedusaBackup,
+                ViewKind::MedusaTask,
+            ],
+            (Self::MedusaBackupSchedule, Create | Update) => &[ViewKind::CassandraDatacenter],
+            _ => &[],
+        }
     }
 
     /// The kind name.
@@ -293,14 +328,14 @@ impl Mutation {
 }
 
 /// Collects findings under the policy.
-pub(crate) struct Checks<'a> {
-    pub view: &'a dyn ClusterView,
+pub(crate) struct Checks<'a, V> {
+    pub view: &'a V,
     pub policy: &'a Policy,
     pub findings: Vec<Finding>,
 }
 
-impl<'a> Checks<'a> {
-    fn new(view: &'a dyn ClusterView, policy: &'a Policy) -> Self {
+impl<'a, V: ClusterView> Checks<'a, V> {
+    fn new(view: &'a V, policy: &'a Policy) -> Self {
         Self {
             view,
             policy,
@@ -436,15 +471,19 @@ pub(crate) fn decode<'a, T: serde::Deserialize<'a>>(
 }
 
 /// Validates one request.
-pub fn validate(input: &AdmissionInput<'_>, view: &dyn ClusterView, policy: &Policy) -> Decision {
+pub async fn validate(
+    input: &AdmissionInput<'_>,
+    view: &impl ClusterView,
+    policy: &Policy,
+) -> Decision {
     let mut checks = Checks::new(view, policy);
     let result = match input.kind {
-        ResourceKind::K8ssandraCluster => cluster::validate(input, &mut checks),
-        ResourceKind::MedusaConfiguration => configuration::validate(input, &mut checks),
-        ResourceKind::MedusaBackupJob => jobs::validate_backup_job(input, &mut checks),
-        ResourceKind::MedusaRestoreJob => jobs::validate_restore_job(input, &mut checks),
-        ResourceKind::MedusaTask => jobs::validate_task(input, &mut checks),
-        ResourceKind::MedusaBackupSchedule => schedule::validate_schedule(input, &mut checks),
+        ResourceKind::K8ssandraCluster => cluster::validate(input, &mut checks).await,
+        ResourceKind::MedusaConfiguration => configuration::validate(input, &mut checks).await,
+        ResourceKind::MedusaBackupJob => jobs::validate_backup_job(input, &mut checks).await,
+        ResourceKind::MedusaRestoreJob => jobs::validate_restore_job(input, &mut checks).await,
+        ResourceKind::MedusaTask => jobs::validate_task(input, &mut checks).await,
+        ResourceKind::MedusaBackupSchedule => schedule::validate_schedule(input, &mut checks).await,
         ResourceKind::MedusaBackup => schedule::validate_backup(input, &mut checks),
     };
     if let Err(finding) = result {
@@ -454,7 +493,11 @@ pub fn validate(input: &AdmissionInput<'_>, view: &dyn ClusterView, policy: &Pol
 }
 
 /// Computes the mutations of one request.
-pub fn mutate(input: &AdmissionInput<'_>, view: &dyn ClusterView, policy: &Policy) -> Mutation {
+pub async fn mutate(
+    input: &AdmissionInput<'_>,
+    view: &impl ClusterView,
+    policy: &Policy,
+) -> Mutation {
     let result = match (input.kind, input.operation) {
         (
             ResourceKind::K8ssandraCluster,
@@ -463,12 +506,12 @@ pub fn mutate(input: &AdmissionInput<'_>, view: &dyn ClusterView, policy: &Polic
         (ResourceKind::MedusaBackupJob, AdmissionOperation::Create)
             if policy.mutation_enabled(RuleId::JM) =>
         {
-            jobs::mutate_labels(input, view, RuleId::JM)
+            jobs::mutate_labels(input, view, RuleId::JM).await
         }
         (ResourceKind::MedusaTask, AdmissionOperation::Create)
             if policy.mutation_enabled(RuleId::TM) =>
         {
-            jobs::mutate_labels(input, view, RuleId::TM)
+            jobs::mutate_labels(input, view, RuleId::TM).await
         }
         _ => Ok(Mutation::default()),
     };

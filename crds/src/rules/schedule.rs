@@ -4,9 +4,12 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::{AdmissionInput, AdmissionOperation, Checks, Finding, Lookup, RuleId, decode};
+use super::{
+    AdmissionInput, AdmissionOperation, Checks, ClusterView, Expect, Finding, Lookup, RuleId,
+    decode,
+};
 use crate::cron::CronSchedule;
-use crate::types::ConcurrencyPolicy;
+use crate::types::{CassandraDatacenter, ConcurrencyPolicy};
 
 /// What S1 to S3 read of a MedusaBackupSchedule, with the model's field types.
 #[derive(Deserialize)]
@@ -33,9 +36,9 @@ struct BackupSpec<'a> {
     cassandra_datacenter: Cow<'a, str>,
 }
 
-pub(super) fn validate_schedule(
+pub(super) async fn validate_schedule<V: ClusterView>(
     input: &AdmissionInput<'_>,
-    checks: &mut Checks<'_>,
+    checks: &mut Checks<'_, V>,
 ) -> Result<(), Finding> {
     if !matches!(
         input.operation,
@@ -66,7 +69,11 @@ pub(super) fn validate_schedule(
     }
     if checks.enabled(RuleId::S3) {
         let dc = schedule.spec.backup_spec.cassandra_datacenter.as_ref();
-        match checks.view.datacenter(input.namespace, dc) {
+        match checks
+            .view
+            .get::<CassandraDatacenter>(input.namespace, dc, Expect::Exists)
+            .await
+        {
             Lookup::Found(_) => {}
             Lookup::Missing => checks.warn(
                 RuleId::S3,
@@ -84,9 +91,9 @@ pub(super) fn validate_schedule(
     Ok(())
 }
 
-pub(super) fn validate_backup(
+pub(super) fn validate_backup<V: ClusterView>(
     input: &AdmissionInput<'_>,
-    checks: &mut Checks<'_>,
+    checks: &mut Checks<'_, V>,
 ) -> Result<(), Finding> {
     if input.operation != AdmissionOperation::Delete {
         return Ok(());

@@ -4,10 +4,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::merge::{EffectiveStorage, MergeInput, merge_storage};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::Resource;
+
+use crate::kinds::{Build, CloneFamily, Family, PerKind, Watched};
+use crate::merge::{EffectiveStorage, effective_storage};
 use crate::types::{
-    CassandraDatacenter, K8ssandraCluster, MedusaBackup, MedusaBackupJob, MedusaBackupSchedule,
-    MedusaConfiguration, MedusaRestoreJob, MedusaTask,
+    CassandraDatacenter, K8ssandraCluster, MedusaClusterTemplate, MedusaConfiguration,
 };
 
 /// The answer to one question about the cluster.
@@ -87,18 +90,24 @@ pub fn storage_location(
     cluster: &K8ssandraCluster,
     configuration: Option<&MedusaConfiguration>,
 ) -> Option<StorageLocation> {
-    let medusa = cluster.spec.medusa.as_ref()?;
-    let cluster_storage = medusa.storage();
-    let configuration_storage = configuration.map(MedusaConfiguration::storage);
-    if medusa.configuration_name().is_some() && configuration_storage.is_none() {
+    storage_location_of(
+        cluster.metadata.name.as_deref().unwrap_or(""),
+        cluster.spec.medusa.as_ref(),
+        configuration,
+    )
+}
+
+/// [`storage_location`] of the cluster named `cluster_name` with this `spec.medusa`.
+pub fn storage_location_of(
+    cluster_name: &str,
+    medusa: Option<&MedusaClusterTemplate>,
+    configuration: Option<&MedusaConfiguration>,
+) -> Option<StorageLocation> {
+    let medusa = medusa?;
+    if medusa.configuration_name().is_some() && configuration.is_none() {
         return None;
     }
-    let effective = merge_storage(MergeInput {
-        cluster_name: cluster.metadata.name.as_deref().unwrap_or(""),
-        cluster: &cluster_storage,
-        configuration: configuration_storage.as_ref(),
-        cluster_defaulted: true,
-    });
+    let effective = effective_storage(cluster_name, Some(medusa), configuration, true);
     Some(StorageLocation::of(&effective))
 }
 
@@ -124,7 +133,7 @@ impl StorageLocation {
     }
 }
 
-/// A K8ssandraCluster's namespace and name.
+/// An object's namespace and name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ObjectKey {
     /// Namespace.
@@ -133,109 +142,159 @@ pub struct ObjectKey {
     pub name: String,
 }
 
+impl ObjectKey {
+    /// The namespace and name of an object (`default` when it has no namespace).
+    pub fn of(object: &impl Resource) -> Self {
+        let meta = object.meta();
+        Self {
+            namespace: meta
+                .namespace
+                .clone()
+                .unwrap_or_else(|| "default".to_owned()),
+            name: meta.name.clone().unwrap_or_default(),
+        }
+    }
+}
+
 impl std::fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.namespace, self.name)
     }
 }
 
-/// Read-only questions the rules ask about the cluster.
-pub trait ClusterView {
-    /// A MedusaConfiguration.
-    fn configuration(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaConfiguration>>;
-    /// Every K8ssandraCluster, in every namespace.
-    fn clusters(&self) -> Lookup<Vec<Arc<K8ssandraCluster>>>;
+/// What a rule expects of a lookup by name, so that a view which may lag behind the API
+/// server (a cache) knows whether a miss deserves to be confirmed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// A reference that should resolve: a miss is confirmed before it is answered.
+    Exists,
+    /// A name that is usually free (a clash check), or a detail the rule can do without: what
+    /// the view holds is the answer.
+    Either,
+}
+
+/// Read-only questions the rules ask about the cluster. A view answers from memory, or asks
+/// the API server within its budget: the rules await each answer where they need it.
+pub trait ClusterView: Sync {
+    /// An object of kind `K`.
+    fn get<K: Watched>(
+        &self,
+        namespace: &str,
+        name: &str,
+        expect: Expect,
+    ) -> impl Future<Output = Lookup<Arc<K>>> + Send;
+
+    /// The objects of kind `K` in a namespace.
+    fn list<K: Watched>(&self, namespace: &str)
+    -> impl Future<Output = Lookup<Vec<Arc<K>>>> + Send;
+
+    /// The objects of kind `K` in every namespace.
+    fn list_all<K: Watched>(&self) -> impl Future<Output = Lookup<Vec<Arc<K>>>> + Send;
+
     /// The K8ssandraClusters whose effective storage location is this one.
-    fn clusters_at(&self, location: &StorageLocation) -> Lookup<Vec<ObjectKey>>;
-    /// A CassandraDatacenter.
-    fn datacenter(&self, namespace: &str, name: &str) -> Lookup<Arc<CassandraDatacenter>>;
-    /// The CassandraDatacenters of a namespace.
-    fn datacenters(&self, namespace: &str) -> Lookup<Vec<Arc<CassandraDatacenter>>>;
-    /// A MedusaBackup.
-    fn backup(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackup>>;
-    /// A MedusaBackup whose absence is the expected answer (a name clash check): views may
-    /// answer from what they hold without confirming a miss.
-    fn backup_if_known(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackup>> {
-        self.backup(namespace, name)
+    fn clusters_at(
+        &self,
+        location: &StorageLocation,
+    ) -> impl Future<Output = Lookup<Vec<ObjectKey>>> + Send;
+
+    /// What the rules may know of a Secret.
+    fn secret(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> impl Future<Output = Lookup<SecretFacts>> + Send;
+}
+
+/// The objects of one kind as a view holds them, or why it cannot (the CRD is not installed,
+/// listing is forbidden).
+pub type Listed<K> = Result<Vec<Arc<K>>, String>;
+
+/// [`Listed`] for every kind.
+#[derive(Debug)]
+pub struct Lists;
+
+impl Family for Lists {
+    type Of<K: Watched> = Listed<K>;
+}
+
+impl CloneFamily for Lists {
+    fn clone_slot<K: Watched>(slot: &Listed<K>) -> Listed<K> {
+        slot.clone()
     }
-    /// The MedusaBackups of a namespace.
-    fn backups(&self, namespace: &str) -> Lookup<Vec<Arc<MedusaBackup>>>;
-    /// The MedusaBackupJobs of a namespace.
-    fn backup_jobs(&self, namespace: &str) -> Lookup<Vec<Arc<MedusaBackupJob>>>;
-    /// The MedusaRestoreJobs of a namespace.
-    fn restore_jobs(&self, namespace: &str) -> Lookup<Vec<Arc<MedusaRestoreJob>>>;
-    /// The MedusaTasks of a namespace.
-    fn tasks(&self, namespace: &str) -> Lookup<Vec<Arc<MedusaTask>>>;
-    /// A MedusaBackupSchedule, from what the view holds: a schedule exists long before the jobs
-    /// it starts, so a miss is never worth a live lookup (every job named `<dc>-<timestamp>`
-    /// would otherwise cost one).
-    fn schedule_if_known(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackupSchedule>>;
-    /// A Secret's facts.
-    fn secret(&self, namespace: &str, name: &str) -> Lookup<SecretFacts>;
+}
+
+/// Every kind listed and empty.
+struct Empty;
+
+impl Build<Lists> for Empty {
+    fn build<K: Watched>(&mut self) -> Listed<K> {
+        Ok(Vec::new())
+    }
 }
 
 /// An in-memory view: the objects it holds are all there is.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct MemoryView {
-    /// MedusaConfigurations.
-    pub configurations: Vec<Arc<MedusaConfiguration>>,
-    /// K8ssandraClusters.
-    pub clusters: Vec<Arc<K8ssandraCluster>>,
-    /// CassandraDatacenters (`None`: the CRD is not installed).
-    pub datacenters: Option<Vec<Arc<CassandraDatacenter>>>,
-    /// MedusaBackups.
-    pub backups: Vec<Arc<MedusaBackup>>,
-    /// MedusaBackupJobs.
-    pub backup_jobs: Vec<Arc<MedusaBackupJob>>,
-    /// MedusaRestoreJobs.
-    pub restore_jobs: Vec<Arc<MedusaRestoreJob>>,
-    /// MedusaTasks.
-    pub tasks: Vec<Arc<MedusaTask>>,
-    /// MedusaBackupSchedules.
-    pub schedules: Vec<Arc<MedusaBackupSchedule>>,
+    /// The objects of each kind, or why a kind cannot be seen.
+    pub objects: PerKind<Lists>,
     /// Secrets by namespace and name (`None`: secrets cannot be seen).
     pub secrets: Option<BTreeMap<(String, String), SecretFacts>>,
 }
 
-fn key_matches(
-    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-    namespace: &str,
-    name: &str,
-) -> bool {
+impl Default for MemoryView {
+    /// No object; CassandraDatacenters and Secrets cannot be seen (manifests without
+    /// cass-operator's objects).
+    fn default() -> Self {
+        Self::empty()
+            .unavailable::<CassandraDatacenter>("the CassandraDatacenter CRD is not installed")
+    }
+}
+
+fn in_namespace(meta: &ObjectMeta, namespace: &str) -> bool {
     meta.namespace.as_deref().unwrap_or("default") == namespace
-        && meta.name.as_deref() == Some(name)
-}
-
-fn in_namespace(
-    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-    namespace: &str,
-) -> bool {
-    meta.namespace.as_deref().unwrap_or("default") == namespace
-}
-
-macro_rules! find_in {
-    ($list:expr, $namespace:expr, $name:expr) => {
-        $list
-            .iter()
-            .find(|o| key_matches(&o.metadata, $namespace, $name))
-            .cloned()
-            .into()
-    };
-}
-
-macro_rules! all_in {
-    ($list:expr, $namespace:expr) => {
-        Lookup::Found(
-            $list
-                .iter()
-                .filter(|o| in_namespace(&o.metadata, $namespace))
-                .cloned()
-                .collect(),
-        )
-    };
 }
 
 impl MemoryView {
+    /// Every kind seen and empty; Secrets cannot be seen.
+    pub fn empty() -> Self {
+        Self {
+            objects: PerKind::build(&mut Empty),
+            secrets: None,
+        }
+    }
+
+    /// Adds an object (its kind becomes seen).
+    pub fn with<K: Watched>(mut self, object: K) -> Self {
+        self.add(Arc::new(object));
+        self
+    }
+
+    /// Adds an object (its kind becomes seen).
+    pub fn add<K: Watched>(&mut self, object: Arc<K>) {
+        let slot = self.objects.of_mut::<K>();
+        match slot {
+            Ok(list) => list.push(object),
+            Err(_) => *slot = Ok(vec![object]),
+        }
+    }
+
+    /// Replaces the objects of one kind.
+    pub fn replace<K: Watched>(mut self, objects: Vec<Arc<K>>) -> Self {
+        self.set::<K>(Ok(objects));
+        self
+    }
+
+    /// Marks a kind as one this view cannot see, and why.
+    pub fn unavailable<K: Watched>(mut self, reason: impl Into<String>) -> Self {
+        self.set::<K>(Err(reason.into()));
+        self
+    }
+
+    /// Sets what the view holds of one kind.
+    pub fn set<K: Watched>(&mut self, listed: Listed<K>) {
+        *self.objects.of_mut::<K>() = listed;
+    }
+
     /// Adds a Secret, with or without a `credentials` key.
     pub fn with_secret(mut self, namespace: &str, name: &str, has_credentials_key: bool) -> Self {
         self.secrets.get_or_insert_with(BTreeMap::new).insert(
@@ -246,20 +305,41 @@ impl MemoryView {
         );
         self
     }
-}
 
-impl ClusterView for MemoryView {
-    fn configuration(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaConfiguration>> {
-        find_in!(self.configurations, namespace, name)
+    /// An object, found in what the view holds.
+    pub fn find<K: Watched>(&self, namespace: &str, name: &str) -> Lookup<Arc<K>> {
+        match self.objects.of::<K>() {
+            Ok(list) => list
+                .iter()
+                .find(|o| {
+                    in_namespace(o.meta(), namespace) && o.meta().name.as_deref() == Some(name)
+                })
+                .cloned()
+                .into(),
+            Err(reason) => Lookup::Unavailable(reason.clone()),
+        }
     }
 
-    fn clusters(&self) -> Lookup<Vec<Arc<K8ssandraCluster>>> {
-        Lookup::Found(self.clusters.clone())
+    /// The objects of a namespace, from what the view holds.
+    pub fn in_namespace<K: Watched>(&self, namespace: &str) -> Lookup<Vec<Arc<K>>> {
+        match self.objects.of::<K>() {
+            Ok(list) => Lookup::Found(
+                list.iter()
+                    .filter(|o| in_namespace(o.meta(), namespace))
+                    .cloned()
+                    .collect(),
+            ),
+            Err(reason) => Lookup::Unavailable(reason.clone()),
+        }
     }
 
-    fn clusters_at(&self, location: &StorageLocation) -> Lookup<Vec<ObjectKey>> {
-        let found = self
-            .clusters
+    /// The clusters at a storage location, each with its configuration merged in.
+    pub fn clusters_located_at(&self, location: &StorageLocation) -> Lookup<Vec<ObjectKey>> {
+        let clusters = match self.objects.of::<K8ssandraCluster>() {
+            Ok(clusters) => clusters,
+            Err(reason) => return Lookup::Unavailable(reason.clone()),
+        };
+        let found = clusters
             .iter()
             .filter(|cluster| {
                 let namespace = cluster.namespace_or_default();
@@ -268,56 +348,20 @@ impl ClusterView for MemoryView {
                     .medusa
                     .as_ref()
                     .and_then(|m| m.configuration_name())
-                    .and_then(|name| self.configuration(namespace, name).found().cloned());
+                    .and_then(|name| {
+                        self.find::<MedusaConfiguration>(namespace, name)
+                            .found()
+                            .cloned()
+                    });
                 storage_location(cluster, configuration.as_deref()).as_ref() == Some(location)
             })
-            .map(|cluster| ObjectKey {
-                namespace: cluster.namespace_or_default().to_owned(),
-                name: cluster.metadata.name.clone().unwrap_or_default(),
-            })
+            .map(|cluster| ObjectKey::of(cluster.as_ref()))
             .collect();
         Lookup::Found(found)
     }
 
-    fn datacenter(&self, namespace: &str, name: &str) -> Lookup<Arc<CassandraDatacenter>> {
-        match &self.datacenters {
-            Some(list) => find_in!(list, namespace, name),
-            None => Lookup::Unavailable("the CassandraDatacenter CRD is not installed".into()),
-        }
-    }
-
-    fn datacenters(&self, namespace: &str) -> Lookup<Vec<Arc<CassandraDatacenter>>> {
-        match &self.datacenters {
-            Some(list) => all_in!(list, namespace),
-            None => Lookup::Unavailable("the CassandraDatacenter CRD is not installed".into()),
-        }
-    }
-
-    fn backup(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackup>> {
-        find_in!(self.backups, namespace, name)
-    }
-
-    fn backups(&self, namespace: &str) -> Lookup<Vec<Arc<MedusaBackup>>> {
-        all_in!(self.backups, namespace)
-    }
-
-    fn backup_jobs(&self, namespace: &str) -> Lookup<Vec<Arc<MedusaBackupJob>>> {
-        all_in!(self.backup_jobs, namespace)
-    }
-
-    fn restore_jobs(&self, namespace: &str) -> Lookup<Vec<Arc<MedusaRestoreJob>>> {
-        all_in!(self.restore_jobs, namespace)
-    }
-
-    fn tasks(&self, namespace: &str) -> Lookup<Vec<Arc<MedusaTask>>> {
-        all_in!(self.tasks, namespace)
-    }
-
-    fn schedule_if_known(&self, namespace: &str, name: &str) -> Lookup<Arc<MedusaBackupSchedule>> {
-        find_in!(self.schedules, namespace, name)
-    }
-
-    fn secret(&self, namespace: &str, name: &str) -> Lookup<SecretFacts> {
+    /// What the view knows of a Secret.
+    pub fn secret_facts(&self, namespace: &str, name: &str) -> Lookup<SecretFacts> {
         match &self.secrets {
             Some(secrets) => secrets
                 .get(&(namespace.to_owned(), name.to_owned()))
@@ -325,5 +369,30 @@ impl ClusterView for MemoryView {
                 .into(),
             None => Lookup::Unavailable("Secrets cannot be seen from here".into()),
         }
+    }
+}
+
+impl ClusterView for MemoryView {
+    async fn get<K: Watched>(&self, namespace: &str, name: &str, _: Expect) -> Lookup<Arc<K>> {
+        self.find(namespace, name)
+    }
+
+    async fn list<K: Watched>(&self, namespace: &str) -> Lookup<Vec<Arc<K>>> {
+        self.in_namespace(namespace)
+    }
+
+    async fn list_all<K: Watched>(&self) -> Lookup<Vec<Arc<K>>> {
+        match self.objects.of::<K>() {
+            Ok(list) => Lookup::Found(list.clone()),
+            Err(reason) => Lookup::Unavailable(reason.clone()),
+        }
+    }
+
+    async fn clusters_at(&self, location: &StorageLocation) -> Lookup<Vec<ObjectKey>> {
+        self.clusters_located_at(location)
+    }
+
+    async fn secret(&self, namespace: &str, name: &str) -> Lookup<SecretFacts> {
+        self.secret_facts(namespace, name)
     }
 }

@@ -294,6 +294,12 @@ impl Fake {
             .collect()
     }
 
+    /// [`Fake::call_lines`] as a set: for requests a command makes at once, whose order of
+    /// arrival means nothing.
+    pub fn call_set(&self) -> BTreeSet<String> {
+        self.call_lines().into_iter().collect()
+    }
+
     /// Makes requests whose method matches and whose path ends with `path_suffix` fail.
     pub fn fail(&self, method: &str, path_suffix: &str, code: u16, message: &str) -> &Self {
         self.lock().failures.push(Failure {
