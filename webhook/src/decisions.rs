@@ -20,14 +20,15 @@ use medusa_crds::rules::RuleId;
 use prometheus_client::metrics::counter::Counter;
 
 use crate::args::LogFormat;
+use crate::labels::{Endpoint, FindingDecision, LabelValue, ReviewDecision};
 
 /// The fields of one decision line.
 #[derive(Debug)]
 pub struct Decision<'a> {
     /// The review's uid.
     pub uid: &'a str,
-    /// `validate` or `mutate`.
-    pub endpoint: &'a str,
+    /// The endpoint that answered.
+    pub endpoint: Endpoint,
     /// The object's kind.
     pub kind: &'a str,
     /// Its namespace.
@@ -36,10 +37,10 @@ pub struct Decision<'a> {
     pub name: &'a str,
     /// CREATE, UPDATE, DELETE.
     pub operation: &'a str,
-    /// The rules that fired.
-    pub rules: &'a [(RuleId, usize)],
-    /// allowed, warned, denied, patched, ignored, error.
-    pub decision: &'a str,
+    /// The rules that fired, with what each did.
+    pub rules: &'a [(RuleId, FindingDecision)],
+    /// How the review ended.
+    pub decision: ReviewDecision,
     /// Whether the request was a dry run.
     pub dry_run: bool,
     /// The requesting user.
@@ -136,12 +137,12 @@ impl DecisionLog {
         match &self.sink {
             Sink::Tracing => tracing::info!(
                 uid = decision.uid,
-                endpoint = decision.endpoint,
+                endpoint = decision.endpoint.as_str(),
                 kind = decision.kind,
                 object = %format_args!("{}/{}", decision.namespace, decision.name),
                 operation = decision.operation,
                 rules = %RuleList(decision.rules),
-                decision = decision.decision,
+                decision = decision.decision.as_str(),
                 dry_run = decision.dry_run,
                 user = decision.user,
                 latency_us = decision.latency_us,
@@ -214,7 +215,7 @@ fn write_lines(shared: &Shared, mut out: impl Write) {
 }
 
 /// The rules fired, comma-separated.
-struct RuleList<'a>(&'a [(RuleId, usize)]);
+struct RuleList<'a>(&'a [(RuleId, FindingDecision)]);
 
 impl std::fmt::Display for RuleList<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -228,7 +229,7 @@ impl std::fmt::Display for RuleList<'_> {
     }
 }
 
-fn push_rules(out: &mut Vec<u8>, rules: &[(RuleId, usize)]) {
+fn push_rules(out: &mut Vec<u8>, rules: &[(RuleId, FindingDecision)]) {
     for (i, (rule, _)) in rules.iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -312,7 +313,7 @@ fn json_line(out: &mut Vec<u8>, d: &Decision<'_>) {
     out.extend_from_slice(b"\",\"level\":\"INFO\",\"message\":\"admission decision\",\"uid\":");
     push_json_str(out, d.uid);
     out.extend_from_slice(b",\"endpoint\":");
-    push_json_str(out, d.endpoint);
+    push_json_str(out, d.endpoint.as_str());
     out.extend_from_slice(b",\"kind\":");
     push_json_str(out, d.kind);
     out.extend_from_slice(b",\"object\":\"");
@@ -324,7 +325,7 @@ fn json_line(out: &mut Vec<u8>, d: &Decision<'_>) {
     out.extend_from_slice(b",\"rules\":\"");
     push_rules(out, d.rules);
     out.extend_from_slice(b"\",\"decision\":");
-    push_json_str(out, d.decision);
+    push_json_str(out, d.decision.as_str());
     out.extend_from_slice(if d.dry_run {
         b",\"dry_run\":true,\"user\":"
     } else {
@@ -355,7 +356,7 @@ fn text_line(out: &mut Vec<u8>, d: &Decision<'_>) {
     out.extend_from_slice(b"  INFO admission decision uid=");
     push_text_value(out, d.uid);
     out.extend_from_slice(b" endpoint=");
-    push_text_value(out, d.endpoint);
+    push_text_value(out, d.endpoint.as_str());
     out.extend_from_slice(b" kind=");
     push_text_value(out, d.kind);
     out.extend_from_slice(b" object=");
@@ -367,7 +368,7 @@ fn text_line(out: &mut Vec<u8>, d: &Decision<'_>) {
     push_rules(&mut rules, d.rules);
     push_text_value(out, &String::from_utf8_lossy(&rules));
     out.extend_from_slice(b" decision=");
-    push_text_value(out, d.decision);
+    push_text_value(out, d.decision.as_str());
     out.extend_from_slice(if d.dry_run {
         b" dry_run=true user="
     } else {
@@ -404,13 +405,16 @@ mod tests {
     fn decision<'a>(uid: &'a str, user: &'a str) -> Decision<'a> {
         Decision {
             uid,
-            endpoint: "validate",
+            endpoint: Endpoint::Validate,
             kind: "MedusaBackupJob",
             namespace: "k8ssandra",
             name: "nightly",
             operation: "CREATE",
-            rules: &[(RuleId::J1, 0), (RuleId::JM, 2)],
-            decision: "denied",
+            rules: &[
+                (RuleId::J1, FindingDecision::Deny),
+                (RuleId::JM, FindingDecision::Patch),
+            ],
+            decision: ReviewDecision::Denied,
             dry_run: true,
             user,
             latency_us: 1234,

@@ -12,34 +12,11 @@ use medusa_crds::rules::{
 use crate::admission::{AdmissionRequest, AdmissionResponse};
 use crate::cache::Caches;
 use crate::decisions::{Decision, DecisionLog};
+pub use crate::labels::Endpoint;
+use crate::labels::{FindingDecision, Kind, Operation, ReviewDecision};
 use crate::live::Live;
-use crate::metrics::{DECISIONS, Metrics, ReviewRecord};
+use crate::metrics::{Metrics, ReviewRecord};
 use crate::view::RequestView;
-
-/// Which endpoint is answering.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Endpoint {
-    /// `/validate`.
-    Validate,
-    /// `/mutate`.
-    Mutate,
-}
-
-impl Endpoint {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Validate => "validate",
-            Self::Mutate => "mutate",
-        }
-    }
-
-    fn index(self) -> usize {
-        match self {
-            Self::Validate => 0,
-            Self::Mutate => 1,
-        }
-    }
-}
 
 /// The admission engine.
 #[derive(Debug)]
@@ -115,25 +92,22 @@ impl Engine {
             // Not ours (a registration broader than ours): never block it.
             _ => (
                 AdmissionResponse::allow(&request.uid),
-                "ignored",
+                ReviewDecision::Ignored,
                 Vec::new(),
             ),
         };
         let latency = started.elapsed();
         self.metrics.record(&ReviewRecord {
-            endpoint: endpoint.index(),
-            kind,
-            operation,
-            decision: DECISIONS
-                .iter()
-                .position(|d| *d == decision)
-                .unwrap_or(DECISIONS.len() - 1),
+            endpoint,
+            kind: Kind(kind),
+            operation: Operation::from(operation),
+            decision,
             rules: &fired,
             latency,
         });
         self.decisions.record(&Decision {
             uid: &request.uid,
-            endpoint: endpoint.as_str(),
+            endpoint,
             kind: &request.kind.kind,
             namespace: &request.namespace,
             name: &request.name,
@@ -164,8 +138,15 @@ impl Engine {
     }
 }
 
-/// The response, the decision label and the rules fired (with their decision index).
-fn respond(uid: &str, outcome: Outcome) -> (AdmissionResponse, &'static str, Vec<(RuleId, usize)>) {
+/// The response, how the review ended and the rules fired, with what each did.
+fn respond(
+    uid: &str,
+    outcome: Outcome,
+) -> (
+    AdmissionResponse,
+    ReviewDecision,
+    Vec<(RuleId, FindingDecision)>,
+) {
     match outcome {
         Outcome::Validated(decision) => {
             let fired = decision
@@ -176,8 +157,8 @@ fn respond(uid: &str, outcome: Outcome) -> (AdmissionResponse, &'static str, Vec
                         (
                             r,
                             match f.severity {
-                                Severity::Deny => 0,
-                                Severity::Warn => 1,
+                                Severity::Deny => FindingDecision::Deny,
+                                Severity::Warn => FindingDecision::Warn,
                             },
                         )
                     })
@@ -187,28 +168,38 @@ fn respond(uid: &str, outcome: Outcome) -> (AdmissionResponse, &'static str, Vec
             match decision.denial_message() {
                 Some(message) => (
                     AdmissionResponse::deny(uid, message).with_warnings(warnings),
-                    "denied",
+                    ReviewDecision::Denied,
                     fired,
                 ),
-                None if warnings.is_empty() => (AdmissionResponse::allow(uid), "allowed", fired),
+                None if warnings.is_empty() => (
+                    AdmissionResponse::allow(uid),
+                    ReviewDecision::Allowed,
+                    fired,
+                ),
                 None => (
                     AdmissionResponse::allow(uid).with_warnings(warnings),
-                    "warned",
+                    ReviewDecision::Warned,
                     fired,
                 ),
             }
         }
         Outcome::Mutated(mutation) => {
-            let fired = mutation.fired.iter().map(|r| (*r, 2)).collect();
+            let fired = mutation
+                .fired
+                .iter()
+                .map(|r| (*r, FindingDecision::Patch))
+                .collect();
             match AdmissionResponse::allow(uid)
                 .with_warnings(mutation.warnings)
                 .with_patch(&mutation.patch)
             {
-                Ok(response) if mutation.patch.is_empty() => (response, "allowed", fired),
-                Ok(response) => (response, "patched", fired),
+                Ok(response) if mutation.patch.is_empty() => {
+                    (response, ReviewDecision::Allowed, fired)
+                }
+                Ok(response) => (response, ReviewDecision::Patched, fired),
                 Err(e) => {
                     tracing::error!(uid, error = %e, "cannot encode a JSON patch; admitting unchanged");
-                    (AdmissionResponse::allow(uid), "error", fired)
+                    (AdmissionResponse::allow(uid), ReviewDecision::Error, fired)
                 }
             }
         }

@@ -25,6 +25,7 @@ pub mod args;
 pub mod cache;
 pub mod decisions;
 pub mod engine;
+pub mod labels;
 pub mod live;
 pub mod metrics;
 pub mod selfsigned;

@@ -9,6 +9,7 @@ use medusa_crds::kinds::Watched;
 use medusa_crds::rules::{ClusterView, Expect, Lookup, ObjectKey, SecretFacts, StorageLocation};
 
 use crate::cache::{Cache, Caches};
+use crate::labels::LookupOutcome;
 use crate::live::Live;
 use crate::metrics::Metrics;
 
@@ -80,9 +81,9 @@ impl<'a> RequestView<'a> {
             }
         };
         let outcome = match &answer {
-            Lookup::Found(_) => "found",
-            Lookup::Missing => "missing",
-            Lookup::Unavailable(_) | Lookup::Failed(_) => "failed",
+            Lookup::Found(_) => LookupOutcome::Found,
+            Lookup::Missing => LookupOutcome::Missing,
+            Lookup::Unavailable(_) | Lookup::Failed(_) => LookupOutcome::Failed,
         };
         self.metrics.lookup(kind, outcome);
         answer
