@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::context::Ctx;
-use crate::error::{CallContext, Result, from_kube};
+use crate::error::{CallContext, Result, from_api};
 
 /// A namespaced kind we call.
 pub trait Kind:
@@ -65,7 +65,7 @@ pub async fn get<K: Kind>(ctx: &Ctx, namespace: &str, name: &str) -> Result<K> {
         .await?
         .get(name)
         .await
-        .map_err(|e| from_kube(e, call::<K>("get", namespace, Some(name))))
+        .map_err(|e| from_api(e, call::<K>("get", namespace, Some(name))))
 }
 
 /// GET, `None` when it does not exist.
@@ -74,7 +74,7 @@ pub async fn get_opt<K: Kind>(ctx: &Ctx, namespace: &str, name: &str) -> Result<
         .await?
         .get_opt(name)
         .await
-        .map_err(|e| from_kube(e, call::<K>("get", namespace, Some(name))))
+        .map_err(|e| from_api(e, call::<K>("get", namespace, Some(name))))
 }
 
 /// The page size of lists, as kubectl's `--chunk-size`: bounded buffers on large catalogs.
@@ -128,7 +128,7 @@ pub async fn list_slim<K: Kind>(
         let page = api
             .list(&params)
             .await
-            .map_err(|e| from_kube(e, call::<K>("list", &scope, None)))?;
+            .map_err(|e| from_api(e, call::<K>("list", &scope, None)))?;
         items.extend(page.items.into_iter().map(|mut item| {
             item.meta_mut().managed_fields = None;
             slim(item)
@@ -151,7 +151,7 @@ pub async fn create<K: Kind>(ctx: &Ctx, namespace: &str, object: &K, dry_run: bo
         .await?
         .create(&params, object)
         .await
-        .map_err(|e| from_kube(e, call::<K>("create", namespace, name.as_deref())))
+        .map_err(|e| from_api(e, call::<K>("create", namespace, name.as_deref())))
 }
 
 /// A JSON merge patch: changes only the fields given.
@@ -169,7 +169,7 @@ pub async fn merge_patch<K: Kind>(
         .await?
         .patch(name, &params, &Patch::Merge(patch))
         .await
-        .map_err(|e| from_kube(e, call::<K>("patch", namespace, Some(name))))
+        .map_err(|e| from_api(e, call::<K>("patch", namespace, Some(name))))
 }
 
 /// DELETE.
@@ -179,5 +179,5 @@ pub async fn delete<K: Kind>(ctx: &Ctx, namespace: &str, name: &str) -> Result<(
         .delete(name, &DeleteParams::default())
         .await
         .map(|_| ())
-        .map_err(|e| from_kube(e, call::<K>("delete", namespace, Some(name))))
+        .map_err(|e| from_api(e, call::<K>("delete", namespace, Some(name))))
 }

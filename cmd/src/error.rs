@@ -49,6 +49,59 @@ impl ExitCode {
     }
 }
 
+/// The error of an API call or of a watch, kept as the source of the failure it caused.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A call.
+    #[error(transparent)]
+    Call(#[from] kube::Error),
+    /// A watch.
+    #[error(transparent)]
+    Watch(#[from] kube::runtime::watcher::Error),
+}
+
+impl ApiError {
+    /// The HTTP status the API server answered with, when it answered.
+    pub fn status_code(&self) -> Option<u16> {
+        use kube::runtime::watcher::Error as Watch;
+        match self {
+            Self::Call(kube::Error::Api(status))
+            | Self::Watch(
+                Watch::InitialListFailed(kube::Error::Api(status))
+                | Watch::WatchStartFailed(kube::Error::Api(status))
+                | Watch::WatchFailed(kube::Error::Api(status))
+                | Watch::WatchError(status),
+            ) => Some(status.code),
+            _ => None,
+        }
+    }
+}
+
+/// What kind of failure an API call met, which decides the exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiFailure {
+    /// The request was refused as invalid: a webhook denial, a conflict, a bad object (3).
+    Refused,
+    /// The object does not exist (4).
+    NotFound,
+    /// The API server does not serve the kind: the CRDs are not installed (4).
+    CrdsMissing,
+    /// The credentials were refused, or the API server cannot be reached (1).
+    Unreachable,
+    /// Another failure of the API server (1).
+    Failed,
+}
+
+impl ApiFailure {
+    fn exit_code(self) -> ExitCode {
+        match self {
+            Self::Refused => ExitCode::Usage,
+            Self::NotFound | Self::CrdsMissing => ExitCode::NotFound,
+            Self::Unreachable | Self::Failed => ExitCode::Failed,
+        }
+    }
+}
+
 /// A command failure a user can act on: what, on which object, and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -58,10 +111,7 @@ pub enum CliError {
     /// An object does not exist.
     #[error("{0}")]
     NotFound(String),
-    /// The Medusa CRDs are not installed.
-    #[error("Medusa CRDs not found: is k8ssandra-operator installed with Medusa enabled? ({0})")]
-    CrdsMissing(String),
-    /// RBAC refused a call.
+    /// A permission is missing: RBAC refused a call, or `auth check` found it missing.
     #[error(
         "you need {verb} on {resource} in namespace {namespace}; run kubectl medusa auth check"
     )]
@@ -72,6 +122,20 @@ pub enum CliError {
         resource: String,
         /// The namespace.
         namespace: String,
+        /// The refused call, when one was.
+        #[source]
+        source: Option<Box<ApiError>>,
+    },
+    /// An API call failed: the message names the call and what to do.
+    #[error("{message}")]
+    Api {
+        /// What kind of failure.
+        failure: ApiFailure,
+        /// What was asked, what went wrong, what to do.
+        message: String,
+        /// The API server's answer, or why there was none.
+        #[source]
+        source: Box<ApiError>,
     },
     /// The operation ran and failed.
     #[error("{0}")]
@@ -82,7 +146,7 @@ pub enum CliError {
     /// Ctrl-C during a wait.
     #[error("{0}")]
     Interrupted(String),
-    /// The cluster cannot be reached or configured.
+    /// The cluster cannot be configured (kubeconfig, client).
     #[error("{0}")]
     Cluster(String),
     /// Writing output failed.
@@ -98,8 +162,9 @@ impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Self::Usage(_) => ExitCode::Usage,
-            Self::NotFound(_) | Self::CrdsMissing(_) => ExitCode::NotFound,
+            Self::NotFound(_) => ExitCode::NotFound,
             Self::Forbidden { .. } => ExitCode::Forbidden,
+            Self::Api { failure, .. } => failure.exit_code(),
             Self::Failed(_) | Self::Cluster(_) | Self::Io(_) => ExitCode::Failed,
             Self::TimedOut(_) => ExitCode::TimedOut,
             Self::Interrupted(_) => ExitCode::Interrupted,
@@ -112,10 +177,38 @@ impl CliError {
         !matches!(self, Self::OutputClosed)
     }
 
+    /// Whether the API server does not serve the kind (its CRD is not installed).
+    pub fn is_crds_missing(&self) -> bool {
+        matches!(
+            self,
+            Self::Api {
+                failure: ApiFailure::CrdsMissing,
+                ..
+            }
+        )
+    }
+
+    /// Whether an object does not exist (found so by a call, or by the command).
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            Self::NotFound(_)
+                | Self::Api {
+                    failure: ApiFailure::NotFound,
+                    ..
+                }
+        )
+    }
+
+    /// Whether a call was refused for want of a permission.
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, Self::Forbidden { .. })
+    }
+
     /// Whether a list failed because the user may not read it or its CRD is not installed:
     /// what is there cannot be seen, rather than the cluster failing.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Forbidden { .. } | Self::CrdsMissing(_))
+        self.is_forbidden() || self.is_crds_missing()
     }
 
     /// A usage error.
@@ -140,66 +233,97 @@ pub struct CallContext<'a> {
     pub object: Option<String>,
 }
 
-/// Turns a kube error into a message a user can act on.
-pub fn from_kube(error: kube::Error, call: CallContext<'_>) -> CliError {
-    match &error {
+/// Turns the error of an API call (or a watch) into a failure a user can act on, keeping it as
+/// the source. A status code decides the kind of failure, never the text.
+pub fn from_api(error: impl Into<ApiError>, call: CallContext<'_>) -> CliError {
+    let error: ApiError = error.into();
+    let what = || call.object.clone().unwrap_or_else(|| call.resource.clone());
+    let status = match &error {
+        ApiError::Call(kube::Error::Api(status)) => Some(status.as_ref()),
+        ApiError::Watch(_) | ApiError::Call(_) => None,
+    };
+    let (failure, message) = match (error.status_code(), status) {
         // A webhook denial (ours or the operator's) already names the object and the fix.
-        kube::Error::Api(status) if status.message.starts_with("admission webhook ") => {
-            CliError::Usage(status.message.clone())
+        (_, Some(status)) if status.message.starts_with("admission webhook ") => {
+            (ApiFailure::Refused, status.message.clone())
         }
-        kube::Error::Api(status) => match status.code {
-            401 => CliError::Cluster(format!(
+        (Some(401), _) => (
+            ApiFailure::Unreachable,
+            format!(
                 "the API server does not accept the credentials of your kubeconfig's user (401 Unauthorized) to {} {} in namespace {}: log in again, or check --context, --user and KUBECONFIG",
                 call.verb,
-                call.object.unwrap_or_else(|| call.resource.clone()),
+                what(),
                 call.namespace
-            )),
-            403 => CliError::Forbidden {
+            ),
+        ),
+        (Some(403), _) => {
+            return CliError::Forbidden {
                 verb: call.verb.to_owned(),
                 resource: call.resource,
                 namespace: call.namespace.to_owned(),
-            },
-            404 if call.object.is_some()
+                source: Some(Box::new(error)),
+            };
+        }
+        (Some(404), Some(status))
+            if call.object.is_some()
                 && status.reason == "NotFound"
                 && !status
                     .message
                     .contains("the server could not find the requested resource") =>
-            {
-                CliError::NotFound(format!(
-                    "{} not found in namespace {}",
-                    call.object.unwrap_or_default(),
-                    call.namespace
-                ))
-            }
-            404 => {
-                CliError::CrdsMissing(format!("the API server does not serve {}", call.resource))
-            }
-            409 => CliError::Usage(format!(
+        {
+            (
+                ApiFailure::NotFound,
+                format!("{} not found in namespace {}", what(), call.namespace),
+            )
+        }
+        (Some(404), _) => (
+            ApiFailure::CrdsMissing,
+            format!(
+                "Medusa CRDs not found: is k8ssandra-operator installed with Medusa enabled? (the API server does not serve {})",
+                call.resource
+            ),
+        ),
+        (Some(409), _) => (
+            ApiFailure::Refused,
+            format!(
                 "{} already exists in namespace {}: choose another name",
-                call.object.unwrap_or_else(|| call.resource.clone()),
+                what(),
                 call.namespace
-            )),
-            400 | 422 => CliError::Usage(format!(
+            ),
+        ),
+        (Some(400 | 422), Some(status)) => (
+            ApiFailure::Refused,
+            format!(
                 "the API server refused to {} {}: {}",
                 call.verb,
-                call.object.unwrap_or_else(|| call.resource.clone()),
+                what(),
                 status.message
-            )),
-            _ => CliError::Failed(format!(
-                "cannot {} {} in namespace {}: {} ({})",
+            ),
+        ),
+        (Some(code), status) => (
+            ApiFailure::Failed,
+            format!(
+                "cannot {} {} in namespace {}: {} ({code})",
                 call.verb,
-                call.object.unwrap_or_else(|| call.resource.clone()),
+                what(),
                 call.namespace,
-                status.message,
-                status.code
-            )),
-        },
-        _ => CliError::Cluster(format!(
-            "cannot {} {} in namespace {}: {error}; check the cluster is reachable (kubectl cluster-info) and your kubeconfig",
-            call.verb,
-            call.object.unwrap_or_else(|| call.resource.clone()),
-            call.namespace
-        )),
+                status.map_or_else(|| error.to_string(), |s| s.message.clone()),
+            ),
+        ),
+        (None, _) => (
+            ApiFailure::Unreachable,
+            format!(
+                "cannot {} {} in namespace {}: {error}; check the cluster is reachable (kubectl cluster-info) and your kubeconfig",
+                call.verb,
+                what(),
+                call.namespace
+            ),
+        ),
+    };
+    CliError::Api {
+        failure,
+        message,
+        source: Box::new(error),
     }
 }
 
@@ -229,7 +353,7 @@ mod tests {
 
     #[test]
     fn forbidden_names_the_permission_and_the_check() {
-        let error = from_kube(api_error(403, "Forbidden", "nope"), call(None));
+        let error = from_api(api_error(403, "Forbidden", "nope"), call(None));
         assert_eq!(
             error.to_string(),
             "you need create on medusabackupjobs.medusa.k8ssandra.io in namespace k8ssandra; run kubectl medusa auth check"
@@ -239,7 +363,7 @@ mod tests {
 
     #[test]
     fn a_missing_resource_type_means_missing_crds() {
-        let error = from_kube(
+        let error = from_api(
             api_error(
                 404,
                 "NotFound",
@@ -255,7 +379,7 @@ mod tests {
 
     #[test]
     fn a_missing_object_is_named() {
-        let error = from_kube(
+        let error = from_api(
             api_error(
                 404,
                 "NotFound",
@@ -272,7 +396,7 @@ mod tests {
     #[test]
     fn a_webhook_denial_keeps_its_message_and_is_a_validation_error() {
         let message = "admission webhook \"validate.medusa.k8ssandra.io\" denied the request: [J1] MedusaBackupJob k8ssandra/x: CassandraDatacenter \"dc9\" not found";
-        let error = from_kube(
+        let error = from_api(
             api_error(403, "Forbidden", message),
             call(Some("MedusaBackupJob \"x\"")),
         );
@@ -282,7 +406,7 @@ mod tests {
 
     #[test]
     fn a_conflict_asks_for_another_name() {
-        let error = from_kube(
+        let error = from_api(
             api_error(409, "AlreadyExists", "exists"),
             call(Some("MedusaBackupJob \"x\"")),
         );
@@ -291,6 +415,25 @@ mod tests {
             "MedusaBackupJob \"x\" already exists in namespace k8ssandra: choose another name"
         );
         assert_eq!(error.exit_code().code(), 3);
+    }
+
+    #[test]
+    fn the_api_servers_error_is_kept_as_the_source() {
+        use std::error::Error as _;
+        let error = from_api(api_error(500, "InternalError", "etcd is sad"), call(None));
+        assert_eq!(error.exit_code().code(), 1);
+        let source = error.source().expect("a source");
+        assert!(source.to_string().contains("etcd is sad"), "{source}");
+    }
+
+    #[test]
+    fn a_forbidden_watch_is_known_by_its_status_code() {
+        let watch = kube::runtime::watcher::Error::WatchError(Box::new(kube::core::Status {
+            code: 403,
+            ..kube::core::Status::default()
+        }));
+        let error = from_api(watch, call(None));
+        assert!(error.is_forbidden(), "{error:?}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use medusa_crds::status::{
 use medusa_crds::{MedusaBackup, MedusaBackupJob, MedusaRestoreJob, MedusaTask};
 
 use crate::context::Ctx;
-use crate::error::{CliError, Result};
+use crate::error::{ApiError, CallContext, CliError, Result, from_api};
 use crate::output::human_duration;
 
 /// The state of one followed object.
@@ -416,7 +416,7 @@ pub async fn drive<T, S>(
 ) -> Result<Snapshot>
 where
     T: Tracker,
-    S: Stream<Item = std::result::Result<T::Event, String>> + Unpin,
+    S: Stream<Item = std::result::Result<T::Event, ApiError>> + Unpin,
 {
     let started = tokio::time::Instant::now();
     // The command's clock moves on with the monotonic clock (paused in tests).
@@ -465,17 +465,19 @@ where
             event = events.next() => match event {
                 Some(Ok(event)) => tracker.apply(event),
                 Some(Err(error)) => {
-                    if last_error.as_deref() != Some(error.as_str()) {
-                        ctx.err.line(format!("warning: watch interrupted ({error}); retrying"))?;
-                    }
-                    if error.contains("403") || error.to_lowercase().contains("forbidden") {
-                        return Err(CliError::Forbidden {
-                            verb: "watch".into(),
+                    if error.status_code() == Some(403) {
+                        return Err(from_api(error, CallContext {
+                            verb: "watch",
                             resource: format!("the {}", subject.noun),
-                            namespace: ctx.namespace().to_owned(),
-                        });
+                            namespace: ctx.namespace(),
+                            object: None,
+                        }));
                     }
-                    last_error = Some(error);
+                    let cause = root_cause(&error);
+                    if last_error.as_deref() != Some(cause.as_str()) {
+                        ctx.err.line(format!("warning: watch interrupted ({cause}); retrying"))?;
+                    }
+                    last_error = Some(cause);
                 }
                 None => {
                     return Err(CliError::Failed(format!(
@@ -529,11 +531,20 @@ where
     }
 }
 
+/// The innermost cause of an error: what actually went wrong, without the layers' prefixes.
+fn root_cause(error: &dyn std::error::Error) -> String {
+    let mut cause = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}
+
 /// Watch events of named objects of one kind in one namespace, as a stream the driver takes.
 pub fn watch_named<K>(
     api: kube::Api<K>,
     names: &[String],
-) -> impl Stream<Item = std::result::Result<Event<K>, String>> + Unpin + Send + use<K>
+) -> impl Stream<Item = std::result::Result<Event<K>, ApiError>> + Unpin + Send + use<K>
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
 {
@@ -544,6 +555,6 @@ where
     };
     watcher(api, config)
         .default_backoff()
-        .map(|e| e.map_err(|e| e.to_string()))
+        .map(|e| e.map_err(ApiError::from))
         .boxed()
 }

@@ -57,11 +57,10 @@ impl Each for Fetches<'_> {
                             .set::<K>(Ok(items.into_iter().map(Arc::new).collect()));
                     }),
                     Err(e) if e.is_unavailable() => Box::new(move |snapshot: &mut Snapshot| {
-                        let reason = match &e {
-                            CliError::CrdsMissing(_) => {
-                                format!("the {} CRD is not installed", K::KIND)
-                            }
-                            other => other.to_string(),
+                        let reason = if e.is_crds_missing() {
+                            format!("the {} CRD is not installed", K::KIND)
+                        } else {
+                            e.to_string()
                         };
                         snapshot.view.set::<K>(Err(reason));
                         snapshot.errors.insert(K::KIND, e);

@@ -9,13 +9,13 @@ use std::time::Duration;
 use futures::StreamExt;
 use kube::runtime::watcher::Event;
 use kubectl_medusa::context::Ctx;
-use kubectl_medusa::error::ExitCode;
+use kubectl_medusa::error::{ApiError, ExitCode};
 use kubectl_medusa::follow::{BackupEvent, BackupTracker, Subject, TaskTracker, drive};
 use medusa_crds::status::Graces;
 use medusa_crds::*;
 use support::{NS, now};
 
-type Events<E> = Vec<Result<E, String>>;
+type Events<E> = Vec<Result<E, ApiError>>;
 
 fn subject() -> Subject {
     Subject {
@@ -34,10 +34,15 @@ fn keys(names: &[&str]) -> Vec<(String, String)> {
 /// The events, then a watch that stays open and quiet.
 fn stream<E: Send + 'static>(
     events: Events<E>,
-) -> futures::stream::BoxStream<'static, Result<E, String>> {
+) -> futures::stream::BoxStream<'static, Result<E, ApiError>> {
     futures::stream::iter(events)
         .chain(futures::stream::pending())
         .boxed()
+}
+
+/// A watch that broke, as the client reports it.
+fn connection_reset() -> ApiError {
+    ApiError::Call(kube::Error::Service("connection reset".into()))
 }
 
 fn job(name: &str) -> MedusaBackupJob {
@@ -52,11 +57,11 @@ fn done(name: &str) -> MedusaBackupJob {
         .finished_pods(&["demo-dc1-default-sts-0"])
 }
 
-fn applied(job: MedusaBackupJob) -> Result<BackupEvent, String> {
+fn applied(job: MedusaBackupJob) -> Result<BackupEvent, ApiError> {
     Ok(BackupEvent::Job(Event::Apply(job)))
 }
 
-fn recorded(backup: MedusaBackup) -> Result<BackupEvent, String> {
+fn recorded(backup: MedusaBackup) -> Result<BackupEvent, ApiError> {
     Ok(BackupEvent::Backup(Event::Apply(backup)))
 }
 
@@ -249,7 +254,9 @@ async fn events_of_other_objects_are_ignored() {
 async fn a_forbidden_watch_exits_5() {
     let (code, err) = follow_backups(
         &["nightly"],
-        vec![Err("ApiError: medusabackupjobs is forbidden (403)".into())],
+        vec![Err(ApiError::Call(kube::Error::Api(Box::new(
+            kube::core::Status::failure("medusabackupjobs is forbidden", "Forbidden").with_code(403),
+        ))))],
         Duration::from_secs(60),
     )
     .await;
@@ -262,8 +269,8 @@ async fn a_transient_watch_error_is_reported_and_retried() {
     let (code, err) = follow_backups(
         &["nightly"],
         vec![
-            Err("connection reset".into()),
-            Err("connection reset".into()),
+            Err(connection_reset()),
+            Err(connection_reset()),
             applied(done("nightly")),
             recorded(one_record("nightly")),
         ],

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::cli::AuthCheckArgs;
 use crate::context::Ctx;
-use crate::error::{CliError, Result, from_kube};
+use crate::error::{CliError, Result, from_api};
 use crate::output::{Column, table};
 
 /// A permission: verb on group/resource, namespaced or not.
@@ -343,7 +343,7 @@ async fn ask(
         .create(&PostParams::default(), &review)
         .await
         .map_err(|e| {
-            from_kube(
+            from_api(
                 e,
                 crate::error::CallContext {
                     verb: "create",
@@ -429,6 +429,7 @@ pub async fn run(ctx: &Ctx, args: AuthCheckArgs) -> Result<()> {
             missing.len() - 1
         ),
         namespace,
+        source: None,
     })
 }
 

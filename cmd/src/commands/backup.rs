@@ -676,8 +676,8 @@ async fn delete(ctx: &Ctx, args: BackupDeleteArgs) -> Result<()> {
     for name in &names {
         api::delete::<MedusaBackup>(ctx, &namespace, name).await?;
         match api::delete::<MedusaBackupJob>(ctx, &namespace, name).await {
-            Ok(()) | Err(CliError::NotFound(_)) => {}
-            Err(e) => return Err(e),
+            Err(e) if !e.is_not_found() => return Err(e),
+            _ => {}
         }
         ctx.out
             .line(format!("medusabackup.medusa.k8ssandra.io/{name} deleted"))?;

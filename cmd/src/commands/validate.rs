@@ -219,7 +219,7 @@ impl Each for AddLive<'_> {
                     self.view.add(Arc::new(object));
                 }
             }
-            Err(CliError::CrdsMissing(_)) => {
+            Err(e) if e.is_crds_missing() => {
                 self.view
                     .set::<K>(Err(format!("the {} CRD is not installed", K::KIND)));
             }
