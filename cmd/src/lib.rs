@@ -49,7 +49,9 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Config(command) => commands::config::run(ctx, command).await,
         Command::Status(args) => commands::status::run(ctx, args).await,
         Command::Validate(args) => commands::validate::run(ctx, args).await,
-        Command::Auth(cli::AuthCommand::Check(args)) => commands::auth::run(ctx, args).await,
+        Command::Auth(commands::auth::AuthCommand::Check(args)) => {
+            commands::auth::run(ctx, args).await
+        }
         Command::Version(args) => commands::version::run(ctx, args).await,
         Command::Completion(args) => commands::completion::run(ctx, args),
         Command::Complete(args) => commands::completion::complete(ctx, args).await,

@@ -255,7 +255,8 @@ async fn a_forbidden_watch_exits_5() {
     let (code, err) = follow_backups(
         &["nightly"],
         vec![Err(ApiError::Call(kube::Error::Api(Box::new(
-            kube::core::Status::failure("medusabackupjobs is forbidden", "Forbidden").with_code(403),
+            kube::core::Status::failure("medusabackupjobs is forbidden", "Forbidden")
+                .with_code(403),
         ))))],
         Duration::from_secs(60),
     )

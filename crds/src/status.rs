@@ -114,6 +114,15 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// Every phase, in the order of a job's life.
+    pub const ALL: [Self; 5] = [
+        Self::Pending,
+        Self::Running,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Unknown,
+    ];
+
     /// Whether this is a verdict: Succeeded, Failed, or Unknown (which is derived only where
     /// no further write of the operator will change the object). `--wait` ends on it.
     pub fn is_terminal(self) -> bool {

@@ -1,15 +1,31 @@
 //! `kubectl medusa auth check`: every permission a command needs, asked to the API server.
 
+use clap::{Args, Subcommand};
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
 use kube::api::PostParams;
 use serde::Serialize;
 
-use crate::cli::AuthCheckArgs;
 use crate::context::Ctx;
 use crate::error::{CliError, Result, from_api};
 use crate::output::{Column, table};
+
+// === The command line ===
+
+/// `kubectl medusa auth`.
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// SelfSubjectAccessReview of every permission a command needs (all commands by default).
+    Check(AuthCheckArgs),
+}
+
+/// `auth check`.
+#[derive(Debug, Args)]
+pub struct AuthCheckArgs {
+    /// A command, e.g. "backup create".
+    pub command: Vec<String>,
+}
 
 /// A permission: verb on group/resource, namespaced or not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

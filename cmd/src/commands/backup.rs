@@ -1,5 +1,12 @@
 //! `kubectl medusa backup ...`.
 
+use crate::cli::CreateArgs;
+use crate::cli::RecordGraceArgs;
+use crate::cli::WaitArgs;
+use crate::cli::WatchArgs;
+use crate::cli::parse_duration;
+use crate::cli::{phase_values, wire_values};
+use clap::{Args, Subcommand, ValueEnum};
 use std::cmp::Reverse;
 
 use chrono::Duration;
@@ -18,15 +25,152 @@ use super::{
 use crate::api::{self, Scope};
 use crate::catalog::{BackupRow, backup_rows, latest};
 use crate::checks;
-use crate::cli::{
-    BackupCommand, BackupCreateArgs, BackupDeleteArgs, BackupLatestArgs, BackupListArgs,
-    BackupWatchArgs, DryRun, ListOutput, NameArgs, ObjectOutput,
-};
+use crate::cli::{DryRun, ListOutput, NameArgs, ObjectOutput};
 use crate::context::Ctx;
 use crate::error::{CliError, Result};
 use crate::manifest;
 use crate::output::{self, Column, age, table, took};
 use crate::snapshot::Snapshot;
+
+// === The command line ===
+
+/// `kubectl medusa backup`.
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Start a backup of a datacenter, or of every datacenter of a K8ssandraCluster.
+    Create(BackupCreateArgs),
+    /// List backups, joined with their jobs.
+    #[command(alias = "ls")]
+    List(BackupListArgs),
+    /// Everything about one backup: status, pods, nodes, files, size, timings, restores.
+    Describe(NameArgs),
+    /// Attach to a running backup; the exit code is its outcome.
+    Watch(BackupWatchArgs),
+    /// Delete backup records (the data stays in the bucket).
+    Delete(BackupDeleteArgs),
+    /// The newest successful backup of a datacenter.
+    Latest(BackupLatestArgs),
+}
+
+/// `backup create`.
+#[derive(Debug, Args)]
+pub struct BackupCreateArgs {
+    /// Name of the backup (default: `<dc>-<YYYYMMDDHHMMSS>` in UTC).
+    pub name: Option<String>,
+    /// The CassandraDatacenter to back up.
+    #[arg(long, conflicts_with = "k8c", required_unless_present = "k8c")]
+    pub dc: Option<String>,
+    /// Back up every datacenter of this K8ssandraCluster (one job each, followed together).
+    #[arg(long, value_name = "K8SSANDRACLUSTER")]
+    pub k8c: Option<String>,
+    /// differential (default) or full.
+    #[arg(long = "type", value_parser = wire_values(BackupType::KNOWN, BackupType::from_wire))]
+    pub backup_type: Option<BackupType>,
+    /// Name it as this schedule's run would be (`<schedule>-<unix seconds>`).
+    #[arg(long, value_name = "SCHEDULE")]
+    pub from_schedule: Option<String>,
+    /// Waiting.
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    /// The record's grace.
+    #[command(flatten)]
+    pub record: RecordGraceArgs,
+    /// Creation.
+    #[command(flatten)]
+    pub create: CreateArgs,
+}
+
+/// `backup list --sort-by`: newest first for times and size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SortBy {
+    /// By name.
+    Name,
+    /// By start, newest first.
+    Started,
+    /// By end, newest first.
+    Finished,
+    /// By size, largest first.
+    Size,
+}
+
+/// `backup list`.
+#[derive(Clone, Debug, Args)]
+pub struct BackupListArgs {
+    /// Only this datacenter.
+    #[arg(long)]
+    pub dc: Option<String>,
+    /// Label selector.
+    #[arg(short = 'l', long)]
+    pub selector: Option<String>,
+    /// Only backups in this state.
+    #[arg(long, value_parser = phase_values())]
+    pub status: Option<Phase>,
+    /// Only backups started within this duration, e.g. 7d.
+    #[arg(long, value_parser = parse_duration)]
+    pub since: Option<std::time::Duration>,
+    /// Sort order (newest first for times and size).
+    #[arg(long, value_enum, default_value_t = SortBy::Started)]
+    pub sort_by: SortBy,
+    /// At most this many rows.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Keep the table up to date.
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = ListOutput::Table)]
+    pub output: ListOutput,
+}
+
+/// `backup watch NAME`.
+#[derive(Debug, Args)]
+pub struct BackupWatchArgs {
+    /// What any watch takes.
+    #[command(flatten)]
+    pub watch: WatchArgs,
+    /// The record's grace.
+    #[command(flatten)]
+    pub record: RecordGraceArgs,
+}
+
+/// `backup delete`.
+#[derive(Debug, Args)]
+pub struct BackupDeleteArgs {
+    /// Backups to delete.
+    pub names: Vec<String>,
+    /// Label selector.
+    #[arg(short = 'l', long)]
+    pub selector: Option<String>,
+    /// Backups older than this, e.g. 30d.
+    #[arg(long, value_parser = parse_duration)]
+    pub older_than: Option<std::time::Duration>,
+    /// Keep the N newest backups (per datacenter), delete the rest.
+    #[arg(long)]
+    pub keep_last: Option<usize>,
+    /// Only this datacenter.
+    #[arg(long)]
+    pub dc: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Show what would be deleted.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `backup latest`.
+#[derive(Debug, Args)]
+pub struct BackupLatestArgs {
+    /// The datacenter.
+    #[arg(long)]
+    pub dc: String,
+    /// Fail (exit 1) when the newest successful backup is older than this, e.g. 26h.
+    #[arg(long, value_parser = parse_duration)]
+    pub max_age: Option<std::time::Duration>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<ObjectOutput>,
+}
 
 /// Runs a backup command.
 pub async fn run(ctx: &Ctx, command: BackupCommand) -> Result<()> {
@@ -109,7 +253,7 @@ async fn create(ctx: &Ctx, args: BackupCreateArgs) -> Result<()> {
             &name,
             &namespace,
             &dc_name,
-            args.backup_type.as_deref(),
+            args.backup_type.as_ref().map(BackupType::as_str),
             labels,
         );
         if !client_dry_run {
@@ -176,19 +320,19 @@ fn filtered(ctx: &Ctx, mut rows: Vec<BackupRow>, args: &BackupListArgs) -> Resul
     if let Some(dc) = &args.dc {
         rows.retain(|r| &r.datacenter == dc);
     }
-    if let Some(status) = &args.status {
-        rows.retain(|r| r.status.phase.as_str() == status);
+    if let Some(phase) = args.status {
+        rows.retain(|r| r.status.phase == phase);
     }
     if let Some(since) = args.since {
         let since =
             Duration::from_std(since).map_err(|e| CliError::usage(format!("--since: {e}")))?;
         rows.retain(|r| r.started().is_some_and(|t| ctx.now - t <= since));
     }
-    match args.sort_by.as_str() {
-        "name" => rows.sort_by(|a, b| a.name.cmp(&b.name)),
-        "finished" => rows.sort_by_key(|r| Reverse(r.finished())),
-        "size" => rows.sort_by_key(|r| Reverse(r.size_bytes)),
-        _ => rows.sort_by_key(|r| Reverse(r.started())),
+    match args.sort_by {
+        SortBy::Name => rows.sort_by(|a, b| a.name.cmp(&b.name)),
+        SortBy::Finished => rows.sort_by_key(|r| Reverse(r.finished())),
+        SortBy::Size => rows.sort_by_key(|r| Reverse(r.size_bytes)),
+        SortBy::Started => rows.sort_by_key(|r| Reverse(r.started())),
     }
     if let Some(limit) = args.limit {
         rows.truncate(limit);

@@ -2,16 +2,53 @@
 //! dynamic `__complete` protocol kubectl uses for `kubectl medusa <TAB>`.
 
 use std::path::Path;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::CommandFactory;
+use clap::{Args, CommandFactory, ValueEnum};
 use clap_complete::Shell;
 use medusa_crds::*;
 
 use crate::api::{self, Kind, Scope};
-use crate::cli::{Cli, CompleteArgs, CompletionArgs, CompletionShell};
+use crate::cli::Cli;
 use crate::context::Ctx;
 use crate::error::{CliError, Result};
+
+// === The command line ===
+
+/// Completion targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    /// bash.
+    Bash,
+    /// zsh.
+    Zsh,
+    /// fish.
+    Fish,
+    /// PowerShell.
+    Powershell,
+    /// The `kubectl_complete-medusa` shim that makes `kubectl medusa <TAB>` work.
+    KubectlHelper,
+}
+
+/// `kubectl medusa completion`.
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell, or kubectl-helper.
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+    /// With kubectl-helper: write the shim into this directory (on your PATH).
+    #[arg(long, value_name = "DIR")]
+    pub install: Option<PathBuf>,
+}
+
+/// `__complete ARGS...` (cobra's protocol, as kubectl calls plugins).
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// The words typed so far; the last one is being completed.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub words: Vec<String>,
+}
 
 /// cobra's ShellCompDirectiveNoFileComp: no file names after our candidates.
 const NO_FILE_COMPLETION: u32 = 4;

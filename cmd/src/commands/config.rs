@@ -1,6 +1,10 @@
 //! `kubectl medusa config ...`.
 
+use crate::cli::CreateArgs;
+use crate::cli::wire_values;
+use clap::{Args, Subcommand};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use k8s_openapi::api::core::v1::Secret;
 use medusa_crds::merge::FieldSource;
@@ -12,14 +16,88 @@ use serde_json::Value;
 use super::{delete_named, fields, print_object, print_unless_table, submit};
 use crate::api::{self, Scope};
 use crate::checks;
-use crate::cli::{
-    ConfigCommand, ConfigCreateArgs, DeleteArgs, DryRun, EffectiveArgs, ListOutput, NameArgs,
-    ObjectOutput, SimpleListArgs,
-};
+use crate::cli::{DeleteArgs, DryRun, ListOutput, NameArgs, ObjectOutput, SimpleListArgs};
 use crate::context::Ctx;
 use crate::error::{CliError, Result};
 use crate::manifest;
 use crate::output::{self, Column, table};
+
+// === The command line ===
+
+/// `kubectl medusa config`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Create a MedusaConfiguration (and its credentials Secret with --credentials-file).
+    Create(ConfigCreateArgs),
+    /// List configurations.
+    #[command(alias = "ls")]
+    List(SimpleListArgs),
+    /// A configuration: storage, secret, retention, conditions, users.
+    Describe(NameArgs),
+    /// Delete a configuration.
+    Delete(DeleteArgs),
+    /// Secret present with its `credentials` key, conditions, who uses it.
+    Check(NameArgs),
+    /// The merged storage the operator will use for a K8ssandraCluster.
+    Effective(EffectiveArgs),
+}
+
+/// `config create`.
+#[derive(Debug, Args)]
+pub struct ConfigCreateArgs {
+    /// Name of the configuration.
+    pub name: String,
+    /// Storage provider.
+    #[arg(long, value_parser = wire_values(StorageProvider::KNOWN, StorageProvider::from_wire))]
+    pub provider: StorageProvider,
+    /// Bucket.
+    #[arg(long)]
+    pub bucket: String,
+    /// Region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Endpoint host (s3_compatible, s3_rgw).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Endpoint port.
+    #[arg(long)]
+    pub port: Option<i64>,
+    /// Use TLS to the endpoint.
+    #[arg(long)]
+    pub secure: bool,
+    /// Verify the endpoint's certificate.
+    #[arg(long)]
+    pub ssl_verify: bool,
+    /// An existing Secret with a `credentials` key.
+    #[arg(long, conflicts_with_all = ["credentials_file", "role_based"])]
+    pub secret: Option<String>,
+    /// Create the Secret from this file (the provider's credentials file format).
+    #[arg(long, conflicts_with = "role_based", value_name = "FILE")]
+    pub credentials_file: Option<PathBuf>,
+    /// Use the pods' cloud identity (IRSA, workload identity) instead of a Secret.
+    #[arg(long)]
+    pub role_based: bool,
+    /// Maximum backup age in days for purges (0: unlimited).
+    #[arg(long)]
+    pub max_backup_age: Option<i64>,
+    /// Maximum number of backups kept by purges (0: unlimited).
+    #[arg(long)]
+    pub max_backup_count: Option<i64>,
+    /// Creation.
+    #[command(flatten)]
+    pub create: CreateArgs,
+}
+
+/// `config effective`.
+#[derive(Debug, Args)]
+pub struct EffectiveArgs {
+    /// The K8ssandraCluster. (Its id is not `cluster`: that is the global `--cluster`.)
+    #[arg(value_name = "K8SSANDRACLUSTER")]
+    pub k8ssandra_cluster: String,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = ListOutput::Table)]
+    pub output: ListOutput,
+}
 
 /// Runs a config command.
 pub async fn run(ctx: &Ctx, command: ConfigCommand) -> Result<()> {
@@ -35,7 +113,7 @@ pub async fn run(ctx: &Ctx, command: ConfigCommand) -> Result<()> {
 
 async fn create(ctx: &Ctx, args: ConfigCreateArgs) -> Result<()> {
     let namespace = ctx.namespace().to_owned();
-    let provider = StorageProvider::from_wire(&args.provider);
+    let provider = args.provider.clone();
     if provider.needs_host() && args.host.is_none() {
         return Err(CliError::usage(format!(
             "--provider {provider} needs --host (the endpoint of your object store)"

@@ -1,5 +1,8 @@
 //! `kubectl medusa restore ...`.
 
+use crate::cli::CreateArgs;
+use crate::cli::WaitArgs;
+use clap::{Args, Subcommand};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -16,15 +19,74 @@ use super::{
 use crate::api::{self, Scope};
 use crate::catalog::{backup_rows, latest};
 use crate::checks;
-use crate::cli::{
-    DeleteArgs, DryRun, ListOutput, NameArgs, PreflightArgs, RestoreCommand, RestoreCreateArgs,
-    SimpleListArgs, WatchArgs,
-};
+use crate::cli::{DeleteArgs, DryRun, ListOutput, NameArgs, SimpleListArgs, WatchArgs};
 use crate::context::Ctx;
 use crate::error::{CliError, Result};
 use crate::follow::{RestoreTracker, Subject, drive, watch_named};
 use crate::manifest;
 use crate::output::{self, Column, table, took};
+
+// === The command line ===
+
+/// `kubectl medusa restore`.
+#[derive(Debug, Subcommand)]
+pub enum RestoreCommand {
+    /// Restore a backup into a datacenter (the datacenter is stopped during the restore).
+    Create(RestoreCreateArgs),
+    /// The operator's restore checks, before anything stops: a PASS/FAIL table.
+    Preflight(PreflightArgs),
+    /// List restores.
+    #[command(alias = "ls")]
+    List(SimpleListArgs),
+    /// Everything about one restore.
+    Describe(NameArgs),
+    /// Attach to a running restore; the exit code is its outcome.
+    Watch(WatchArgs),
+    /// Delete a restore record.
+    Delete(DeleteArgs),
+}
+
+/// `restore create`.
+#[derive(Debug, Args)]
+pub struct RestoreCreateArgs {
+    /// Name of the restore (default: `restore-<backup>-<YYYYMMDDHHMMSS>`).
+    pub name: Option<String>,
+    /// The CassandraDatacenter to restore into.
+    #[arg(long)]
+    pub dc: String,
+    /// The MedusaBackup to restore.
+    #[arg(long, conflicts_with = "latest", required_unless_present = "latest")]
+    pub backup: Option<String>,
+    /// Restore the newest successful backup of the datacenter.
+    #[arg(long)]
+    pub latest: bool,
+    /// Run a sync first and wait for the backup to appear (a backup taken by another cluster).
+    #[arg(long)]
+    pub sync_first: bool,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Waiting.
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    /// Creation.
+    #[command(flatten)]
+    pub create: CreateArgs,
+}
+
+/// `restore preflight`.
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    /// The target datacenter.
+    #[arg(long)]
+    pub dc: String,
+    /// The MedusaBackup.
+    #[arg(long)]
+    pub backup: String,
+    /// Output format (table or json).
+    #[arg(short = 'o', long, value_enum, default_value_t = ListOutput::Table)]
+    pub output: ListOutput,
+}
 
 /// Runs a restore command.
 pub async fn run(ctx: &Ctx, command: RestoreCommand) -> Result<()> {

@@ -1,5 +1,10 @@
 //! `kubectl medusa schedule ...`.
 
+use crate::cli::ObjectOutput;
+use crate::cli::RecordGraceArgs;
+use crate::cli::WaitArgs;
+use crate::cli::wire_values;
+use clap::{Args, Subcommand};
 use medusa_crds::cron::CronSchedule;
 use medusa_crds::naming::{SCHEDULE_LABEL, scheduled_job_name};
 use medusa_crds::rules::ResourceKind;
@@ -13,14 +18,103 @@ use super::{
 use crate::api::{self, Scope};
 use crate::catalog::{ScheduleRun, backup_rows, schedule_runs};
 use crate::checks;
-use crate::cli::{
-    CreateArgs, DeleteArgs, DryRun, ListOutput, ScheduleCommand, ScheduleCreateArgs,
-    ScheduleDescribeArgs, ScheduleRunArgs, SelectArgs, SimpleListArgs,
-};
+use crate::cli::{CreateArgs, DeleteArgs, DryRun, ListOutput, SimpleListArgs};
 use crate::context::Ctx;
 use crate::error::{CliError, Result};
 use crate::manifest::{self, ScheduleSpec};
 use crate::output::{self, Column, age, table, until};
+
+// === The command line ===
+
+/// `kubectl medusa schedule`.
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Create a backup or purge schedule (the expression is checked locally).
+    Create(ScheduleCreateArgs),
+    /// List schedules with their last and next runs and last result.
+    #[command(alias = "ls")]
+    List(SimpleListArgs),
+    /// A schedule and its recent runs.
+    Describe(ScheduleDescribeArgs),
+    /// Pause schedules.
+    Pause(SelectArgs),
+    /// Resume schedules.
+    Resume(SelectArgs),
+    /// Run a schedule now, from its template.
+    Run(ScheduleRunArgs),
+    /// Delete schedules.
+    Delete(DeleteArgs),
+}
+
+/// `schedule create`.
+#[derive(Debug, Args)]
+pub struct ScheduleCreateArgs {
+    /// Name of the schedule.
+    pub name: String,
+    /// The datacenter.
+    #[arg(long)]
+    pub dc: String,
+    /// Cron expression (five fields, or @daily, @every 12h, ...; CRON_TZ=<zone> prefix allowed).
+    #[arg(long)]
+    pub cron: String,
+    /// backup (default) or purge.
+    #[arg(long, value_parser = wire_values(OperationType::KNOWN, OperationType::from_wire), default_value = "backup")]
+    pub operation: OperationType,
+    /// differential (default) or full.
+    #[arg(long = "type", value_parser = wire_values(BackupType::KNOWN, BackupType::from_wire))]
+    pub backup_type: Option<BackupType>,
+    /// Forbid (default: postpone while a run is active) or Allow.
+    #[arg(long, value_parser = wire_values(ConcurrencyPolicy::KNOWN, ConcurrencyPolicy::from_wire))]
+    pub concurrency_policy: Option<ConcurrencyPolicy>,
+    /// Create it paused.
+    #[arg(long)]
+    pub disabled: bool,
+    /// Creation.
+    #[command(flatten)]
+    pub create: CreateArgs,
+}
+
+/// `schedule describe`.
+#[derive(Debug, Args)]
+pub struct ScheduleDescribeArgs {
+    /// The schedule.
+    pub name: String,
+    /// How many recent runs to show.
+    #[arg(long, default_value_t = 5)]
+    pub history: usize,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = ListOutput::Table)]
+    pub output: ListOutput,
+}
+
+/// Names, a selector, or everything.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// The names.
+    pub names: Vec<String>,
+    /// Label selector.
+    #[arg(short = 'l', long)]
+    pub selector: Option<String>,
+    /// Every schedule of the namespace.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// `schedule run`.
+#[derive(Debug, Args)]
+pub struct ScheduleRunArgs {
+    /// The schedule.
+    pub name: String,
+    /// Waiting.
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    /// Output format of the created object.
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<ObjectOutput>,
+    /// The record's grace (backup schedules).
+    #[command(flatten)]
+    pub record: RecordGraceArgs,
+}
 
 /// Runs a schedule command.
 pub async fn run(ctx: &Ctx, command: ScheduleCommand) -> Result<()> {
@@ -77,9 +171,12 @@ async fn create(ctx: &Ctx, args: ScheduleCreateArgs) -> Result<()> {
         &ScheduleSpec {
             dc: &args.dc,
             cron: &args.cron,
-            operation: &args.operation,
-            backup_type: args.backup_type.as_deref(),
-            concurrency_policy: args.concurrency_policy.as_deref(),
+            operation: args.operation.as_str(),
+            backup_type: args.backup_type.as_ref().map(BackupType::as_str),
+            concurrency_policy: args
+                .concurrency_policy
+                .as_ref()
+                .map(ConcurrencyPolicy::as_str),
             disabled: args.disabled,
         },
         manifest::labels(&args.create.labels, &args.dc, dc.as_ref()),

@@ -1,6 +1,7 @@
 //! `kubectl medusa status`: one screen per datacenter.
 
 use chrono::Duration;
+use clap::Args;
 use k8s_openapi::api::core::v1::Pod;
 use medusa_crds::kinds::ViewKind;
 use medusa_crds::naming::datacenter_labels;
@@ -14,11 +15,27 @@ use serde::Serialize;
 
 use crate::api::{self, Scope};
 use crate::catalog::{backup_rows, latest, schedule_runs};
-use crate::cli::{ListOutput, StatusArgs};
+use crate::cli::ListOutput;
 use crate::context::Ctx;
 use crate::error::{CliError, Result};
 use crate::output::{self, age, until};
 use crate::snapshot::Snapshot;
+
+// === The command line ===
+
+/// `kubectl medusa status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// One datacenter.
+    #[arg(long, conflicts_with = "k8c")]
+    pub dc: Option<String>,
+    /// Every datacenter of a K8ssandraCluster.
+    #[arg(long)]
+    pub k8c: Option<String>,
+    /// Output format (table or json).
+    #[arg(short = 'o', long, value_enum, default_value_t = ListOutput::Table)]
+    pub output: ListOutput,
+}
 
 /// The MedusaConfiguration of a datacenter's cluster.
 #[derive(Debug, Serialize)]

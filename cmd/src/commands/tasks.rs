@@ -1,5 +1,8 @@
 //! `kubectl medusa sync`, `purge` and `task ...`.
 
+use crate::cli::CreateArgs;
+use crate::cli::WaitArgs;
+use clap::{Args, Subcommand};
 use std::collections::BTreeSet;
 
 use medusa_crds::naming::purge_sync_task_name;
@@ -14,14 +17,64 @@ use super::{
 };
 use crate::api::{self, Scope};
 use crate::checks;
-use crate::cli::{
-    DeleteArgs, DryRun, ListOutput, NameArgs, PurgeArgs, SimpleListArgs, SyncArgs, TaskCommand,
-    WatchArgs,
-};
+use crate::cli::{DeleteArgs, DryRun, ListOutput, NameArgs, SimpleListArgs, WatchArgs};
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::manifest;
 use crate::output::{self, Column, table, took};
+
+// === The command line ===
+
+/// `kubectl medusa sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The datacenter whose Medusa lists the storage.
+    #[arg(long)]
+    pub dc: String,
+    /// Name of the task (default: `sync-<dc>-<YYYYMMDDHHMMSS>`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Waiting.
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    /// Creation.
+    #[command(flatten)]
+    pub create: CreateArgs,
+}
+
+/// `kubectl medusa purge`.
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// The datacenter.
+    #[arg(long)]
+    pub dc: String,
+    /// Name of the task (default: `purge-<dc>-<YYYYMMDDHHMMSS>`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Waiting (also follows the automatic `<name>-sync` task).
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    /// Creation.
+    #[command(flatten)]
+    pub create: CreateArgs,
+}
+
+/// `kubectl medusa task`.
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// List MedusaTasks.
+    #[command(alias = "ls")]
+    List(SimpleListArgs),
+    /// Everything about one task.
+    Describe(NameArgs),
+    /// Attach to a running task; the exit code is its outcome.
+    Watch(WatchArgs),
+    /// Delete tasks.
+    Delete(DeleteArgs),
+}
 
 async fn backup_names(ctx: &Ctx, namespace: &str, dc: &str) -> Result<BTreeSet<String>> {
     Ok(
@@ -41,7 +94,7 @@ async fn start_task(
     name: &str,
     dc_name: &str,
     operation: Operation,
-    create: &crate::cli::CreateArgs,
+    create: &CreateArgs,
     wait: bool,
 ) -> Result<bool> {
     let namespace = ctx.namespace().to_owned();

@@ -1,5 +1,6 @@
 //! `kubectl medusa validate`: the webhook's rules, offline, on manifests.
 
+use clap::{Args, ValueEnum};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,11 +14,45 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::{self, Scope};
-use crate::cli::{ClusterView, ListOutput, ValidateArgs};
+use crate::cli::ListOutput;
 use crate::context::Ctx;
 use crate::error::{CliError, Result};
 use crate::output::{self, Column, table};
 use crate::snapshot::Snapshot;
+
+// === The command line ===
+
+/// Where `validate` gets the rest of the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum ClusterView {
+    /// Only the other files given.
+    #[default]
+    Files,
+    /// The files plus the live cluster.
+    Live,
+}
+
+/// `kubectl medusa validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Files or directories of manifests (`-` for standard input).
+    #[arg(
+        short = 'f',
+        long = "filename",
+        required = true,
+        value_name = "FILE|DIR|-"
+    )]
+    pub files: Vec<PathBuf>,
+    /// Also read the subdirectories of the directories given (as `kubectl apply -R`).
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+    /// Judge against the other files only, or also the live cluster.
+    #[arg(long, value_enum, default_value_t = ClusterView::Files)]
+    pub cluster_view: ClusterView,
+    /// Output format (table or json).
+    #[arg(short = 'o', long, value_enum, default_value_t = ListOutput::Table)]
+    pub output: ListOutput,
+}
 
 /// One manifest document.
 #[derive(Debug, Clone)]

@@ -1,13 +1,27 @@
 //! `kubectl medusa version`.
 
+use clap::Args;
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::ListParams;
 use serde::Serialize;
 
-use crate::cli::{ListOutput, VersionArgs};
+use crate::cli::ListOutput;
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::output;
+
+// === The command line ===
+
+/// `kubectl medusa version`.
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Only the plugin's version, without contacting the cluster.
+    #[arg(long)]
+    pub client: bool,
+    /// Output format (table or json).
+    #[arg(short = 'o', long, value_enum, default_value_t = ListOutput::Table)]
+    pub output: ListOutput,
+}
 
 /// The Medusa kinds and the version this plugin speaks.
 const SPOKEN: &str = "v1alpha1";
