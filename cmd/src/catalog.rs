@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use medusa_crds::backup::parse_human_size;
 use medusa_crds::naming::scheduled_run;
+use medusa_crds::rules::ObjectKey;
 use medusa_crds::status::task_status;
 use medusa_crds::status::{DerivedStatus, Graces, Phase, backup_job_status, backup_status};
 use medusa_crds::wire::meaningful;
@@ -74,8 +75,8 @@ impl BackupRow {
     }
 }
 
-fn key(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> (String, String) {
-    (
+fn key(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> ObjectKey {
+    ObjectKey::new(
         meta.namespace.clone().unwrap_or_default(),
         meta.name.clone().unwrap_or_default(),
     )
@@ -87,7 +88,7 @@ pub fn backup_rows(
     backups: Vec<MedusaBackup>,
     now: DateTime<Utc>,
 ) -> Vec<BackupRow> {
-    let mut records: BTreeMap<(String, String), MedusaBackup> =
+    let mut records: BTreeMap<ObjectKey, MedusaBackup> =
         backups.into_iter().map(|b| (key(&b.metadata), b)).collect();
     let mut rows = Vec::new();
     for job in jobs {
@@ -104,7 +105,7 @@ pub fn backup_rows(
 }
 
 fn row(
-    (namespace, name): (String, String),
+    ObjectKey { namespace, name }: ObjectKey,
     origin: Origin,
     status: DerivedStatus,
     job: Option<MedusaBackupJob>,

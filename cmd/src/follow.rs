@@ -20,12 +20,13 @@ use medusa_crds::{MedusaBackup, MedusaBackupJob, MedusaRestoreJob, MedusaTask};
 use crate::context::Ctx;
 use crate::error::{ApiError, CallContext, CliError, Result, from_api};
 use crate::output::human_duration;
+use medusa_crds::rules::ObjectKey;
 
 /// The state of one followed object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
     /// `namespace/name`.
-    pub key: (String, String),
+    pub key: ObjectKey,
     /// Its derived status; `None` until it is seen.
     pub status: Option<DerivedStatus>,
     /// Per pod: name and a mark (done, failed, running).
@@ -94,12 +95,9 @@ pub trait Tracker {
     fn snapshot(&self, now: DateTime<Utc>) -> Snapshot;
 }
 
-fn apply_event<K: kube::Resource>(
-    map: &mut BTreeMap<(String, String), Option<K>>,
-    event: Event<K>,
-) {
+fn apply_event<K: kube::Resource>(map: &mut BTreeMap<ObjectKey, Option<K>>, event: Event<K>) {
     let key = |o: &K| {
-        (
+        ObjectKey::new(
             o.meta().namespace.clone().unwrap_or_default(),
             o.meta().name.clone().unwrap_or_default(),
         )
@@ -146,14 +144,14 @@ pub enum BackupEvent {
 /// Follows backup jobs joined with their MedusaBackup records.
 #[derive(Debug, Default)]
 pub struct BackupTracker {
-    jobs: BTreeMap<(String, String), Option<MedusaBackupJob>>,
-    backups: BTreeMap<(String, String), Option<MedusaBackup>>,
+    jobs: BTreeMap<ObjectKey, Option<MedusaBackupJob>>,
+    backups: BTreeMap<ObjectKey, Option<MedusaBackup>>,
     graces: Graces,
 }
 
 impl BackupTracker {
     /// Follows these jobs (namespace, name), giving the operator these graces between writes.
-    pub fn new(keys: &[(String, String)], graces: Graces) -> Self {
+    pub fn new(keys: &[ObjectKey], graces: Graces) -> Self {
         Self {
             jobs: keys.iter().map(|k| (k.clone(), None)).collect(),
             backups: keys.iter().map(|k| (k.clone(), None)).collect(),
@@ -209,14 +207,14 @@ impl Tracker for BackupTracker {
 /// Follows a restore, remembering its first finishTime to notice a rewrite.
 #[derive(Debug, Default)]
 pub struct RestoreTracker {
-    key: (String, String),
+    key: ObjectKey,
     job: Option<MedusaRestoreJob>,
     first_finish: Option<DateTime<Utc>>,
 }
 
 impl RestoreTracker {
     /// Follows this restore.
-    pub fn new(key: (String, String)) -> Self {
+    pub fn new(key: ObjectKey) -> Self {
         Self {
             key,
             ..Self::default()
@@ -264,12 +262,12 @@ impl Tracker for RestoreTracker {
 /// Follows MedusaTasks.
 #[derive(Debug, Default)]
 pub struct TaskTracker {
-    tasks: BTreeMap<(String, String), Option<MedusaTask>>,
+    tasks: BTreeMap<ObjectKey, Option<MedusaTask>>,
 }
 
 impl TaskTracker {
     /// Follows these tasks.
-    pub fn new(keys: &[(String, String)]) -> Self {
+    pub fn new(keys: &[ObjectKey]) -> Self {
         Self {
             tasks: keys.iter().map(|k| (k.clone(), None)).collect(),
         }
@@ -331,7 +329,7 @@ pub struct Subject {
 }
 
 fn status_line(item: &Item) -> String {
-    let name = &item.key.1;
+    let name = &item.key.name;
     match &item.status {
         None => format!("{name}  Pending  (not seen yet)"),
         Some(status) => {
@@ -493,10 +491,10 @@ where
             renderer.show(&snapshot, now(), started.elapsed())?;
             for item in &snapshot.items {
                 for anomaly in item.status.iter().flat_map(|s| &s.anomalies) {
-                    let key = (item.key.1.clone(), anomaly.code());
+                    let key = (item.key.name.clone(), anomaly.code());
                     if !reported.contains(&key) {
                         ctx.err
-                            .line(format!("warning: {}: {anomaly}", item.key.1))?;
+                            .line(format!("warning: {}: {anomaly}", item.key.name))?;
                         reported.push(key);
                     }
                 }
@@ -515,7 +513,7 @@ where
                             format!(
                                 "{} {}: {}",
                                 subject.noun,
-                                i.key.1,
+                                i.key.name,
                                 status
                                     .reason
                                     .clone()

@@ -11,6 +11,7 @@ use kube::runtime::watcher::Event;
 use kubectl_medusa::context::Ctx;
 use kubectl_medusa::error::{ApiError, ExitCode};
 use kubectl_medusa::follow::{BackupEvent, BackupTracker, Subject, TaskTracker, drive};
+use medusa_crds::rules::ObjectKey;
 use medusa_crds::status::Graces;
 use medusa_crds::*;
 use support::{NS, now};
@@ -24,11 +25,8 @@ fn subject() -> Subject {
     }
 }
 
-fn keys(names: &[&str]) -> Vec<(String, String)> {
-    names
-        .iter()
-        .map(|n| (NS.to_owned(), (*n).to_owned()))
-        .collect()
+fn keys(names: &[&str]) -> Vec<ObjectKey> {
+    names.iter().map(|n| ObjectKey::new(NS, *n)).collect()
 }
 
 /// The events, then a watch that stays open and quiet.

@@ -7,6 +7,7 @@ use crate::cli::WatchArgs;
 use crate::cli::parse_duration;
 use crate::cli::{phase_values, wire_values};
 use clap::{Args, Subcommand, ValueEnum};
+use medusa_crds::rules::ObjectKey;
 use std::cmp::Reverse;
 
 use chrono::Duration;
@@ -262,14 +263,17 @@ async fn create(ctx: &Ctx, args: BackupCreateArgs) -> Result<()> {
             checks::run_rules(ctx, &job, &view).await?;
         }
         if let Some(job) = submit(ctx, job, &args.create, args.wait.wait).await? {
-            created.push((namespace, job.metadata.name.unwrap_or_default()));
+            created.push(ObjectKey::new(
+                namespace,
+                job.metadata.name.unwrap_or_default(),
+            ));
         }
     }
     if created.is_empty() {
         return Ok(());
     }
     if !args.wait.wait {
-        if let [(namespace, name)] = created.as_slice()
+        if let [ObjectKey { namespace, name }] = created.as_slice()
             && args.create.output.is_none()
         {
             ctx.err.line(format!(
@@ -710,7 +714,7 @@ async fn watch(ctx: &Ctx, args: BackupWatchArgs) -> Result<()> {
     }
     follow_backups(
         ctx,
-        vec![(namespace, args.name.clone())],
+        vec![ObjectKey::new(namespace, args.name.clone())],
         args.timeout,
         record.graces(),
         args.output,

@@ -28,6 +28,7 @@ use crate::follow::{
     BackupEvent, BackupTracker, Snapshot, Subject, TaskTracker, drive, watch_named,
 };
 use crate::output::{self, Column, resource_name};
+use medusa_crds::rules::ObjectKey;
 
 /// Prints one object as `-o` asks.
 pub fn print_object<K: Kind>(ctx: &Ctx, object: &K, format: ObjectOutput) -> Result<()> {
@@ -236,10 +237,10 @@ pub fn timestamped(prefix: &str, now: DateTime<Utc>) -> String {
     format!("{prefix}-{}", now.format("%Y%m%d%H%M%S"))
 }
 
-/// Groups `(namespace, name)` keys by namespace.
-fn by_namespace(keys: &[(String, String)]) -> BTreeMap<String, Vec<String>> {
+/// Groups keys by namespace.
+fn by_namespace(keys: &[ObjectKey]) -> BTreeMap<String, Vec<String>> {
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (namespace, name) in keys {
+    for ObjectKey { namespace, name } in keys {
         groups
             .entry(namespace.clone())
             .or_default()
@@ -251,7 +252,7 @@ fn by_namespace(keys: &[(String, String)]) -> BTreeMap<String, Vec<String>> {
 /// Follows backup jobs (and their records) to the end.
 pub async fn follow_backups(
     ctx: &Ctx,
-    keys: Vec<(String, String)>,
+    keys: Vec<ObjectKey>,
     timeout: Duration,
     graces: medusa_crds::status::Graces,
     output: Option<ObjectOutput>,
@@ -279,7 +280,9 @@ pub async fn follow_backups(
     let subject = Subject {
         noun: "backup",
         resume: match keys.as_slice() {
-            [(namespace, name)] => format!("kubectl medusa backup watch {name} -n {namespace}"),
+            [ObjectKey { namespace, name }] => {
+                format!("kubectl medusa backup watch {name} -n {namespace}")
+            }
             _ => "kubectl medusa backup list".to_owned(),
         },
     };
@@ -304,7 +307,7 @@ pub async fn follow_backups(
 /// Follows tasks to the end; returns the tracker with their final state.
 pub async fn follow_tasks(
     ctx: &Ctx,
-    keys: Vec<(String, String)>,
+    keys: Vec<ObjectKey>,
     timeout: Duration,
     noun: &'static str,
     quiet: bool,
@@ -322,7 +325,9 @@ pub async fn follow_tasks(
     let subject = Subject {
         noun,
         resume: match keys.as_slice() {
-            [(namespace, name)] => format!("kubectl medusa task watch {name} -n {namespace}"),
+            [ObjectKey { namespace, name }] => {
+                format!("kubectl medusa task watch {name} -n {namespace}")
+            }
             _ => "kubectl medusa task list".to_owned(),
         },
     };
@@ -341,7 +346,7 @@ pub async fn follow_tasks(
 
 /// A one-line summary of a successful follow.
 pub fn succeeded(snapshot: &Snapshot, noun: &str) -> String {
-    let names: Vec<&str> = snapshot.items.iter().map(|i| i.key.1.as_str()).collect();
+    let names: Vec<&str> = snapshot.items.iter().map(|i| i.key.name.as_str()).collect();
     format!("{noun} {} succeeded", names.join(", "))
 }
 

@@ -3,6 +3,7 @@
 use crate::cli::CreateArgs;
 use crate::cli::WaitArgs;
 use clap::{Args, Subcommand};
+use medusa_crds::rules::ObjectKey;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -131,7 +132,7 @@ async fn sync_until_present(
     ))?;
     super::follow_tasks(
         ctx,
-        vec![(namespace.to_owned(), name.clone())],
+        vec![ObjectKey::new(namespace.to_owned(), name.clone())],
         timeout,
         "sync",
         false,
@@ -241,7 +242,7 @@ async fn follow_restore(
         &[name.to_owned()],
     )
     .boxed();
-    let mut tracker = RestoreTracker::new((namespace.to_owned(), name.to_owned()));
+    let mut tracker = RestoreTracker::new(ObjectKey::new(namespace, name));
     let subject = Subject {
         noun: "restore",
         resume: format!("kubectl medusa restore watch {name} -n {namespace}"),

@@ -7,6 +7,7 @@ use crate::cli::wire_values;
 use clap::{Args, Subcommand};
 use medusa_crds::cron::CronSchedule;
 use medusa_crds::naming::{SCHEDULE_LABEL, scheduled_job_name};
+use medusa_crds::rules::ObjectKey;
 use medusa_crds::rules::ResourceKind;
 use medusa_crds::status::{Phase, schedule_state};
 use medusa_crds::*;
@@ -507,7 +508,7 @@ async fn run_now(ctx: &Ctx, args: ScheduleRunArgs) -> Result<()> {
             if args.wait.wait {
                 let tracker = follow_tasks(
                     ctx,
-                    vec![(namespace.clone(), name.clone())],
+                    vec![ObjectKey::new(namespace.clone(), name.clone())],
                     args.wait.timeout,
                     "purge",
                     args.output.is_some(),
@@ -534,7 +535,7 @@ async fn run_now(ctx: &Ctx, args: ScheduleRunArgs) -> Result<()> {
             if args.wait.wait {
                 follow_backups(
                     ctx,
-                    vec![(namespace.clone(), name.clone())],
+                    vec![ObjectKey::new(namespace.clone(), name.clone())],
                     args.wait.timeout,
                     args.record.graces(),
                     args.output,

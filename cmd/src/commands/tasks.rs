@@ -3,6 +3,7 @@
 use crate::cli::CreateArgs;
 use crate::cli::WaitArgs;
 use clap::{Args, Subcommand};
+use medusa_crds::rules::ObjectKey;
 use std::collections::BTreeSet;
 
 use medusa_crds::naming::purge_sync_task_name;
@@ -152,7 +153,7 @@ pub async fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     }
     let tracker = follow_tasks(
         ctx,
-        vec![(namespace.clone(), name.clone())],
+        vec![ObjectKey::new(namespace.clone(), name.clone())],
         args.wait.timeout,
         "sync",
         args.create.output.is_some(),
@@ -258,7 +259,7 @@ pub async fn purge(ctx: &Ctx, args: PurgeArgs) -> Result<()> {
     let quiet = args.create.output.is_some();
     let purge = follow_tasks(
         ctx,
-        vec![(namespace.clone(), name.clone())],
+        vec![ObjectKey::new(namespace.clone(), name.clone())],
         args.wait.timeout,
         "purge",
         quiet,
@@ -267,7 +268,7 @@ pub async fn purge(ctx: &Ctx, args: PurgeArgs) -> Result<()> {
     let sync_name = purge_sync_task_name(&name);
     let sync = follow_tasks(
         ctx,
-        vec![(namespace.clone(), sync_name.clone())],
+        vec![ObjectKey::new(namespace.clone(), sync_name.clone())],
         args.wait.timeout,
         "sync",
         quiet,
@@ -461,7 +462,7 @@ async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<()> {
     };
     let tracker = follow_tasks(
         ctx,
-        vec![(namespace, args.name.clone())],
+        vec![ObjectKey::new(namespace, args.name.clone())],
         args.timeout,
         noun,
         args.output.is_some(),

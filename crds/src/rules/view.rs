@@ -134,7 +134,7 @@ impl StorageLocation {
 }
 
 /// An object's namespace and name.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ObjectKey {
     /// Namespace.
     pub namespace: String,
@@ -143,6 +143,14 @@ pub struct ObjectKey {
 }
 
 impl ObjectKey {
+    /// A namespace and a name.
+    pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+
     /// The namespace and name of an object (`default` when it has no namespace).
     pub fn of(object: &impl Resource) -> Self {
         let meta = object.meta();
@@ -238,7 +246,7 @@ pub struct MemoryView {
     /// The objects of each kind, or why a kind cannot be seen.
     pub objects: PerKind<Lists>,
     /// Secrets by namespace and name (`None`: secrets cannot be seen).
-    pub secrets: Option<BTreeMap<(String, String), SecretFacts>>,
+    pub secrets: Option<BTreeMap<ObjectKey, SecretFacts>>,
 }
 
 impl Default for MemoryView {
@@ -298,7 +306,7 @@ impl MemoryView {
     /// Adds a Secret, with or without a `credentials` key.
     pub fn with_secret(mut self, namespace: &str, name: &str, has_credentials_key: bool) -> Self {
         self.secrets.get_or_insert_with(BTreeMap::new).insert(
-            (namespace.to_owned(), name.to_owned()),
+            ObjectKey::new(namespace, name),
             SecretFacts {
                 has_credentials_key: Some(has_credentials_key),
             },
@@ -364,7 +372,7 @@ impl MemoryView {
     pub fn secret_facts(&self, namespace: &str, name: &str) -> Lookup<SecretFacts> {
         match &self.secrets {
             Some(secrets) => secrets
-                .get(&(namespace.to_owned(), name.to_owned()))
+                .get(&ObjectKey::new(namespace, name))
                 .copied()
                 .into(),
             None => Lookup::Unavailable("Secrets cannot be seen from here".into()),
