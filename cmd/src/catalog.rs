@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use medusa_crds::backup::parse_human_size;
 use medusa_crds::naming::scheduled_run;
+use medusa_crds::operator::meaningful;
 use medusa_crds::rules::ObjectKey;
 use medusa_crds::status::task_status;
 use medusa_crds::status::{DerivedStatus, Graces, Phase, backup_job_status, backup_status};
-use medusa_crds::wire::meaningful;
 use medusa_crds::{
     MedusaBackup, MedusaBackupJob, MedusaBackupSchedule, MedusaTask, Operation, OperationType,
 };

@@ -4,7 +4,7 @@
 
 use k8s_openapi::api::core::v1::Pod;
 use medusa_crds::merge::EffectiveStorage;
-use medusa_crds::naming::datacenter_labels;
+use medusa_crds::operator::datacenter_selector;
 use medusa_crds::rules::{
     self, AdmissionInput, AdmissionOperation, Policy, ResourceKind, Severity,
 };
@@ -47,11 +47,7 @@ pub async fn datacenter(ctx: &Ctx, namespace: &str, name: &str) -> Result<Cassan
 /// forever with an empty status.
 pub async fn medusa_pods(ctx: &Ctx, namespace: &str, dc: &CassandraDatacenter) -> Result<()> {
     let name = dc.metadata.name.clone().unwrap_or_default();
-    let selector = datacenter_labels(dc)
-        .into_iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(",");
+    let selector = datacenter_selector(dc);
     let pods = match api::list::<Pod>(ctx, Scope::Namespace(namespace), Some(&selector)).await {
         Ok(pods) => pods,
         Err(CliError::Forbidden { .. }) => {

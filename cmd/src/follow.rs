@@ -239,7 +239,7 @@ impl Tracker for RestoreTracker {
                 .job
                 .as_ref()
                 .and_then(|j| j.status.as_ref())
-                .and_then(|s| medusa_crds::wire::meaningful(s.finish_time.as_ref()));
+                .and_then(|s| medusa_crds::operator::meaningful(s.finish_time.as_ref()));
         }
     }
 

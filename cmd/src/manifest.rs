@@ -8,6 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use medusa_crds::naming::{
     DATACENTER_LABEL, MANAGED_BY, MANAGED_BY_LABEL, clean_label_value, datacenter_labels,
 };
+use medusa_crds::operator::CREDENTIALS_KEY;
 use medusa_crds::*;
 
 /// Labels every created object carries: the caller's, the datacenter's (so the operator's
@@ -190,7 +191,7 @@ pub fn credentials_secret(
         metadata: meta(name, namespace, labels),
         type_: Some("Opaque".into()),
         data: Some(BTreeMap::from([(
-            "credentials".to_owned(),
+            CREDENTIALS_KEY.to_owned(),
             ByteString(contents.as_bytes().to_vec()),
         )])),
         ..Secret::default()

@@ -254,14 +254,6 @@ pub fn operator_purge_schedule(
     Some(schedule)
 }
 
-/// Whether a time is Go's zero (`IsZero`), as the operator's "empty finishTime" test means it.
-fn go_zero(t: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>) -> bool {
-    t.is_none_or(|t| t.0.as_second() == GO_ZERO_UNIX)
-}
-
-/// 0001-01-01T00:00:00Z in Unix seconds.
-const GO_ZERO_UNIX: i64 = -62_135_596_800;
-
 /// The jobs a `Forbid` schedule counts as active, exactly as the operator counts them: same
 /// namespace, carrying the datacenter labels, and an empty `finishTime`; for a purge schedule,
 /// purge MedusaTasks instead of MedusaBackupJobs. A non-empty result postpones the run.
@@ -279,14 +271,22 @@ pub fn forbid_blockers(
             .filter(|t| t.metadata.namespace.as_deref() == namespace)
             .filter(|t| t.spec.operation == Operation::Purge)
             .filter(|t| carries_labels(t.metadata.labels.as_ref(), &labels))
-            .filter(|t| go_zero(t.status.as_ref().and_then(|s| s.finish_time.as_ref())))
+            .filter(|t| {
+                crate::operator::still_running(
+                    t.status.as_ref().and_then(|s| s.finish_time.as_ref()),
+                )
+            })
             .filter_map(|t| t.metadata.name.clone())
             .collect(),
         _ => jobs
             .iter()
             .filter(|j| j.metadata.namespace.as_deref() == namespace)
             .filter(|j| carries_labels(j.metadata.labels.as_ref(), &labels))
-            .filter(|j| go_zero(j.status.as_ref().and_then(|s| s.finish_time.as_ref())))
+            .filter(|j| {
+                crate::operator::still_running(
+                    j.status.as_ref().and_then(|s| s.finish_time.as_ref()),
+                )
+            })
             .filter_map(|j| j.metadata.name.clone())
             .collect(),
     }
@@ -295,7 +295,7 @@ pub fn forbid_blockers(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{instant, time};
+    use crate::fixtures::instant;
 
     #[test]
     fn clean_label_value_keeps_valid_label_runs() {
@@ -488,12 +488,5 @@ mod tests {
         ];
         let jobs = [labelled(MedusaBackupJob::test("running"))];
         assert_eq!(forbid_blockers(&schedule, &dc, &jobs, &tasks), ["p"]);
-    }
-
-    #[test]
-    fn go_zero_treats_absent_and_year_one_as_empty() {
-        assert!(go_zero(None));
-        assert!(go_zero(Some(&time("0001-01-01T00:00:00Z"))));
-        assert!(!go_zero(Some(&time("1970-01-01T00:00:00Z"))));
     }
 }

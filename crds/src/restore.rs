@@ -94,9 +94,9 @@ pub fn restore_preflight(backup: &MedusaBackup, dc: &CassandraDatacenter) -> Pre
     let skipped_as_legacy = total == 0 && finished == 0;
     let mut outcomes = Vec::new();
 
-    // Go's IsZero: only an absent (or year-1) time is "not finished"; 1970 counts as finished.
+    // 1970 counts as finished, as for the operator.
     let finish_time = status.finish_time.as_ref();
-    let not_finished = finish_time.is_none_or(|t| t.0.as_second() == -62_135_596_800);
+    let not_finished = crate::operator::still_running(finish_time);
     outcomes.push(CheckOutcome {
         check: RestoreCheck::BackupFinished,
         passed: !not_finished,

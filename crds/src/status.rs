@@ -67,12 +67,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::cron::CronSchedule;
+use crate::operator::{is_placeholder, meaningful};
 use crate::types::configuration::condition_types;
 use crate::types::{
     BackupStatus, ConcurrencyPolicy, MedusaBackup, MedusaBackupJob, MedusaBackupSchedule,
     MedusaConfiguration, MedusaRestoreJob, MedusaTask, Operation,
 };
-use crate::wire::{is_zero_time, meaningful};
 
 /// How long the operator may take between two writes it makes in a row before the gap counts
 /// as a fault it will not repair.
@@ -478,7 +478,7 @@ pub fn backup_job_status(
         unit: ProgressUnit::Pods,
     };
     let mut anomalies = Vec::new();
-    if is_zero_time(status.finish_time.as_ref()) && !in_progress.is_empty() {
+    if is_placeholder(status.finish_time.as_ref()) && !in_progress.is_empty() {
         anomalies.push(Anomaly::ZeroFinishTime {
             value: zero_time_text(status.finish_time.as_ref()),
             running_pods: in_progress.clone(),
@@ -755,7 +755,7 @@ pub fn task_status(task: &MedusaTask, now: DateTime<Utc>, graces: Graces) -> Der
     let failed = status.failed().to_vec();
     let done = status.finished().len() + failed.len();
     let mut anomalies = Vec::new();
-    if is_zero_time(status.finish_time.as_ref()) && !in_progress.is_empty() {
+    if is_placeholder(status.finish_time.as_ref()) && !in_progress.is_empty() {
         anomalies.push(Anomaly::ZeroFinishTime {
             value: zero_time_text(status.finish_time.as_ref()),
             running_pods: in_progress.clone(),

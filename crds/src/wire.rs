@@ -130,22 +130,6 @@ impl JsonSchema for GoInt {
     }
 }
 
-/// The first instant the operator can have meant: Go's zero time and the Unix epoch are both
-/// written by mistake (`metav1.Unix(0, 0)` for a sync of a backup without timestamps, say).
-fn meaningless(t: &Time) -> bool {
-    t.0.as_second() <= 0
-}
-
-/// The time when it is set to something meaningful; a zero or 1970 value counts as unset.
-pub fn meaningful(t: Option<&Time>) -> Option<DateTime<Utc>> {
-    t.filter(|t| !meaningless(t)).map(to_chrono)
-}
-
-/// Whether a time field holds a zero or 1970 value.
-pub fn is_zero_time(t: Option<&Time>) -> bool {
-    t.is_some_and(meaningless)
-}
-
 /// k8s-openapi times are jiff; display and cron work in chrono.
 pub fn to_chrono(t: &Time) -> DateTime<Utc> {
     let seconds = t.0.as_second();
@@ -198,22 +182,6 @@ mod tests {
             schema.get("enum").unwrap(),
             &serde_json::json!(["red", "dark_blue"])
         );
-    }
-
-    #[test]
-    fn zero_and_epoch_times_are_not_meaningful() {
-        let epoch: Time = serde_json::from_str("\"1970-01-01T00:00:00Z\"").unwrap();
-        let zero: Time = serde_json::from_str("\"0001-01-01T00:00:00Z\"").unwrap();
-        let real: Time = serde_json::from_str("\"2024-05-01T10:00:00Z\"").unwrap();
-        assert!(meaningful(Some(&epoch)).is_none());
-        assert!(meaningful(Some(&zero)).is_none());
-        assert!(is_zero_time(Some(&zero)));
-        assert_eq!(
-            meaningful(Some(&real)).unwrap().to_rfc3339(),
-            "2024-05-01T10:00:00+00:00"
-        );
-        assert!(!is_zero_time(Some(&real)));
-        assert!(!is_zero_time(None));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use crate::cli::CreateArgs;
 use crate::cli::wire_values;
 use clap::{Args, Subcommand};
+use medusa_crds::operator::secret_has_credentials;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -334,10 +335,7 @@ async fn describe(ctx: &Ctx, args: NameArgs, check: bool) -> Result<()> {
     let secret_line = match storage.secret_name() {
         Some(secret) => match api::get_opt::<Secret>(ctx, &namespace, secret).await {
             Ok(Some(found)) => {
-                let has_key = found
-                    .data
-                    .as_ref()
-                    .is_some_and(|d| d.contains_key("credentials"));
+                let has_key = secret_has_credentials(&found);
                 drop(found);
                 if has_key {
                     format!("{secret} (present, with a `credentials` key)")

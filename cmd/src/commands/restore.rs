@@ -407,7 +407,10 @@ async fn describe(ctx: &Ctx, args: NameArgs) -> Result<()> {
         ),
         (
             "Datacenter stopped",
-            when(ctx.now, wire::meaningful(raw.datacenter_stopped.as_ref())),
+            when(
+                ctx.now,
+                operator::meaningful(raw.datacenter_stopped.as_ref()),
+            ),
         ),
         ("Finished", when(ctx.now, status.finished)),
         ("Duration", took(status.duration())),

@@ -4,7 +4,7 @@ use chrono::Duration;
 use clap::Args;
 use k8s_openapi::api::core::v1::Pod;
 use medusa_crds::kinds::ViewKind;
-use medusa_crds::naming::datacenter_labels;
+use medusa_crds::operator::datacenter_selector;
 use medusa_crds::status::Graces;
 use medusa_crds::status::{
     Phase, configuration_state, restore_status, schedule_state, task_status,
@@ -233,11 +233,7 @@ pub async fn report(
         None => (None, None),
     };
 
-    let selector = datacenter_labels(dc)
-        .into_iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(",");
+    let selector = datacenter_selector(dc);
     let pods = api::list::<Pod>(ctx, Scope::Namespace(namespace), Some(&selector))
         .await
         .unwrap_or_default();

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use medusa_crds::kinds::{Each, ViewKind, Watched, each_kind};
+use medusa_crds::operator::CREDENTIALS_KEY;
 use medusa_crds::rules::{
     self, AdmissionInput, AdmissionOperation, MemoryView, Policy, ResourceKind, Severity,
 };
@@ -222,8 +223,13 @@ pub fn files_view(documents: &[Document]) -> MemoryView {
         .filter(|d| d.value.get("kind").and_then(Value::as_str) == Some("Secret"))
     {
         let meta = &document.value["metadata"];
-        let has_key = document.value.pointer("/data/credentials").is_some()
-            || document.value.pointer("/stringData/credentials").is_some();
+        let has_key = ["data", "stringData"].iter().any(|field| {
+            document
+                .value
+                .get(field)
+                .and_then(|values| values.get(CREDENTIALS_KEY))
+                .is_some()
+        });
         if let Some(name) = meta.get("name").and_then(Value::as_str) {
             let namespace = meta
                 .get("namespace")

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use json_patch::jsonptr::PointerBuf;
 use json_patch::{AddOperation, PatchOperation};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -17,6 +16,7 @@ use super::{
 use crate::naming::{
     SCHEDULE_LABEL, datacenter_labels, parse_scheduled_job_name, scheduled_run_second,
 };
+use crate::operator::still_running;
 use crate::restore::{RestoreCheck, restore_preflight};
 use crate::types::cassdc::MEDUSA_CONTAINER;
 use crate::types::{
@@ -81,11 +81,6 @@ struct RestoreSpec<'a> {
     backup: Cow<'a, str>,
     #[serde(borrow)]
     cassandra_datacenter: Cow<'a, str>,
-}
-
-/// Go's `IsZero` on an optional time: the operator's "not finished".
-fn unfinished(t: Option<&Time>) -> bool {
-    t.is_none_or(|t| t.0.as_second() == -62_135_596_800)
 }
 
 /// The datacenters of a namespace, for the message of a miss.
@@ -237,7 +232,9 @@ pub(super) async fn validate_backup_job<V: ClusterView>(
                     .iter()
                     .filter(|j| j.spec.cassandra_datacenter == dc_name)
                     .filter(|j| j.metadata.name.as_deref() != Some(input.name))
-                    .filter(|j| unfinished(j.status.as_ref().and_then(|s| s.finish_time.as_ref())))
+                    .filter(|j| {
+                        still_running(j.status.as_ref().and_then(|s| s.finish_time.as_ref()))
+                    })
                     .filter_map(|j| j.metadata.name.clone())
                     .collect();
                 if !running.is_empty() {
@@ -329,7 +326,9 @@ pub(super) async fn validate_restore_job<V: ClusterView>(
                     .iter()
                     .filter(|r| r.spec.cassandra_datacenter == dc_name)
                     .filter(|r| r.metadata.name.as_deref() != Some(input.name))
-                    .filter(|r| unfinished(r.status.as_ref().and_then(|s| s.finish_time.as_ref())))
+                    .filter(|r| {
+                        still_running(r.status.as_ref().and_then(|s| s.finish_time.as_ref()))
+                    })
                     .filter_map(|r| r.metadata.name.clone())
                     .collect();
                 if !running.is_empty() {
@@ -404,7 +403,7 @@ pub(super) async fn validate_task<V: ClusterView>(
                 t.spec.cassandra_datacenter == dc_name && t.spec.operation == task.spec.operation
             })
             .filter(|t| t.metadata.name.as_deref() != Some(input.name))
-            .filter(|t| unfinished(t.status.as_ref().and_then(|s| s.finish_time.as_ref())))
+            .filter(|t| still_running(t.status.as_ref().and_then(|s| s.finish_time.as_ref())))
             .filter_map(|t| t.metadata.name.clone())
             .collect();
         if !running.is_empty() {

@@ -458,11 +458,7 @@ impl Operator {
 
     /// The datacenter's pods, by cass-operator's labels (`GetCassandraDatacenterPods`).
     async fn pods(&self, dc: &CassandraDatacenter) -> Result<Vec<Pod>, String> {
-        let selector = crate::naming::datacenter_labels(dc)
-            .into_iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(",");
+        let selector = crate::operator::datacenter_selector(dc);
         let api: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
         let mut pods = api
             .list(&ListParams::default().labels(&selector))

@@ -6,12 +6,13 @@ use kube::ResourceExt;
 use serde_json::{Value, json};
 
 use super::{Operator, Reconcile, Reconciled, Requeue};
+use crate::operator::meaningful;
 use crate::restore::restore_preflight;
 use crate::types::cassdc::MEDUSA_RESTORE_CONTAINER;
 use crate::types::{
     CassandraDatacenter, MedusaBackup, MedusaRestoreJob, RestoreHostMapping, RestoreMapping,
 };
-use crate::wire::{meaningful, to_time};
+use crate::wire::to_time;
 
 /// A restore key as the operator makes one (`uuid.New()`): a version-4 UUID, here from an
 /// FNV hash of the job's uid and the time.

@@ -6,11 +6,12 @@ use kube::api::ListParams;
 use super::{Operator, Reconcile, Reconciled, Requeue};
 use crate::cron::CronSchedule;
 use crate::naming::{datacenter_labels, forbid_blockers, scheduled_job_name};
+use crate::operator::meaningful;
 use crate::types::{
     ConcurrencyPolicy, MedusaBackupJob, MedusaBackupSchedule, MedusaBackupScheduleStatus,
     MedusaTask, MedusaTaskSpec, Operation, OperationType,
 };
-use crate::wire::{meaningful, to_time};
+use crate::wire::to_time;
 
 impl Reconcile for MedusaBackupSchedule {
     async fn reconcile(self, operator: &Operator) -> Reconciled {
