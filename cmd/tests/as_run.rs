@@ -238,23 +238,9 @@ const SESSION: &[(&str, i32, &str)] = &[
     ("completion bash", 0, "kubectl"),
 ];
 
-/// The leaf commands of the command tree, as `backup create`.
-fn leaves(command: &clap::Command, prefix: &str, out: &mut Vec<String>) {
-    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let path = format!("{prefix}{}", sub.get_name()).trim().to_owned();
-        if sub.has_subcommands() {
-            leaves(sub, &format!("{path} "), out);
-        } else if sub.get_name() != "help" {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn the_session_runs_every_command_of_the_tree() {
-    use clap::CommandFactory;
-    let mut all = Vec::new();
-    leaves(&kubectl_medusa::cli::Cli::command(), "", &mut all);
+    let all = kubectl_medusa::commands::auth::leaf_commands();
     let missing: Vec<&String> = all
         .iter()
         .filter(|c| {
@@ -294,6 +280,78 @@ async fn every_command_runs_with_a_kubeconfig_against_the_operator() {
     let users: std::collections::BTreeSet<Option<String>> =
         cluster.fake.calls().into_iter().map(|c| c.user).collect();
     assert_eq!(users, [None, Some("alice".to_owned())].into());
+}
+
+/// The entry of `auth check` for a command line: its longest command name.
+fn permissions_of(line: &str) -> Option<&'static [kubectl_medusa::commands::auth::Permission]> {
+    kubectl_medusa::commands::auth::COMMANDS
+        .iter()
+        .filter(|(name, _)| line == *name || line.starts_with(&format!("{name} ")))
+        .max_by_key(|(name, _)| name.len())
+        .map(|(_, permissions)| *permissions)
+}
+
+/// Commands that need no permission beyond what every authenticated user has: they ask the
+/// API server about the user itself, or read only to enrich what they print.
+const NEEDS_NOTHING: &[&str] = &["version", "auth check", "completion"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_call_a_command_makes_is_in_its_auth_check_entry() {
+    let cluster = cluster().await;
+    let mut uncovered = Vec::new();
+    for (line, code, contains) in SESSION {
+        let before = cluster.fake.calls().len();
+        let ran = cluster.medusa(line).await;
+        expect(line, &ran, *code, contains);
+        let calls: Vec<_> = cluster.fake.calls()[before..]
+            .iter()
+            .filter(|c| c.user.as_deref() == Some("alice"))
+            .filter_map(support::fake::Call::permission)
+            .collect();
+        if NEEDS_NOTHING.iter().any(|c| line.starts_with(c)) {
+            continue;
+        }
+        let Some(permissions) = permissions_of(line) else {
+            uncovered.push(format!(
+                "{line}: no entry in auth.rs COMMANDS, calls {calls:?}"
+            ));
+            continue;
+        };
+        for (verb, group, resource) in calls {
+            let covered = permissions
+                .iter()
+                .any(|p| p.verb == verb && p.group == group && p.resource == resource);
+            if !covered {
+                uncovered.push(format!("{line}: {verb} {resource} ({group:?})"));
+            }
+        }
+    }
+    let manifest = cluster.dir.path().join("later.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: medusa.k8ssandra.io/v1alpha1\nkind: MedusaBackupJob\nmetadata: {name: later, namespace: k8ssandra}\nspec: {cassandraDatacenter: dc1}\n",
+    )
+    .unwrap();
+    let before = cluster.fake.calls().len();
+    let line = format!("validate -f {} --cluster-view live", manifest.display());
+    expect(&line, &cluster.medusa(&line).await, 0, "no finding");
+    let permissions = permissions_of("validate --cluster-view live").unwrap_or_default();
+    for call in &cluster.fake.calls()[before..] {
+        if let Some((verb, group, resource)) = call.permission()
+            && !permissions
+                .iter()
+                .any(|p| p.verb == verb && p.group == group && p.resource == resource)
+        {
+            uncovered.push(format!(
+                "validate --cluster-view live: {verb} {resource} ({group:?})"
+            ));
+        }
+    }
+    assert!(
+        uncovered.is_empty(),
+        "calls the commands made that their `auth check` entry does not list (expected every call covered):\n{}",
+        uncovered.join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -509,7 +509,44 @@ fn role_yaml(name: &str, commands: &[&(&str, &[Permission])]) -> String {
     text
 }
 
-/// `docs/rbac.md`: the permissions of every command, and two ready-made Roles.
+/// The leaf commands of the command line, as `backup create`, hidden ones left out.
+pub fn leaf_commands() -> Vec<String> {
+    fn walk(command: &clap::Command, prefix: &str, out: &mut Vec<String>) {
+        for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+            let path = format!("{prefix}{}", sub.get_name()).trim().to_owned();
+            if sub.has_subcommands() {
+                walk(sub, &format!("{path} "), out);
+            } else if sub.get_name() != "help" {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &<crate::cli::Cli as clap::CommandFactory>::command(),
+        "",
+        &mut out,
+    );
+    out
+}
+
+/// The permission lists, in the order of the command line's commands (`validate`'s live view
+/// where `validate` stands).
+fn commands_in_tree_order() -> Vec<(String, &'static [Permission])> {
+    leaf_commands()
+        .into_iter()
+        .map(|command| match command.as_str() {
+            "validate" => "validate --cluster-view live".to_owned(),
+            _ => command,
+        })
+        .filter_map(|command| {
+            let permissions = COMMANDS.iter().find(|(name, _)| *name == command)?.1;
+            Some((command, permissions))
+        })
+        .collect()
+}
+
+/// `docs/rbac.md`: the permissions of every command, and Roles that grant them.
 pub fn rbac_markdown() -> String {
     let mut text = String::from(
         "# Permissions of kubectl medusa\n\n\
@@ -523,9 +560,9 @@ pub fn rbac_markdown() -> String {
          (it says `unknown` without that right), and completion of `-n` lists namespaces.\n\n\
          ## Per command\n",
     );
-    for (command, permissions) in COMMANDS {
+    for (command, permissions) in commands_in_tree_order() {
         let mut by_resource: Vec<(String, Vec<&str>)> = Vec::new();
-        for permission in *permissions {
+        for permission in permissions {
             let name = resource_name(permission);
             match by_resource.iter_mut().find(|(r, _)| *r == name) {
                 Some((_, verbs)) => verbs.push(permission.verb),

@@ -91,6 +91,23 @@ impl Call {
         }
     }
 
+    /// What RBAC must allow for this request: verb, API group and resource (with its
+    /// subresource); `None` for the API server's non-resource paths (discovery).
+    pub fn permission(&self) -> Option<(String, String, String)> {
+        let target = kinds::parse_path(&self.path)?;
+        let group = target
+            .prefix
+            .strip_prefix("/apis/")
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or("")
+            .to_owned();
+        let resource = match &target.subresource {
+            Some(sub) => format!("{}/{sub}", target.plural),
+            None => target.plural.clone(),
+        };
+        Some((self.verb(&target).to_owned(), group, resource))
+    }
+
     /// The RBAC verb of the request.
     fn verb(&self, target: &Target) -> &'static str {
         match (self.method.as_str(), target.name.is_some()) {
