@@ -88,62 +88,70 @@ pub fn compare_crds(ours: &Value, theirs: &Value) -> Vec<Difference> {
         .unwrap_or_default();
     for version in their_versions {
         let name = text(version.get("name"));
-        let Some(our_version) = ours
+        match ours
             .pointer("/spec/versions")
             .and_then(Value::as_array)
             .and_then(|vs| vs.iter().find(|v| v.get("name") == version.get("name")))
-        else {
-            out.push(
+        {
+            Some(our_version) => out.compare_version(&name, our_version, version),
+            None => out.push(
                 format!("versions[{name}]"),
                 "missing in ours",
                 "null",
                 &name,
-            );
-            continue;
-        };
-        for key in ["served", "storage", "subresources"] {
-            out.compare_value(
-                &format!("versions[{name}].{key}"),
-                "value",
-                our_version.get(key),
-                version.get(key),
-            );
-        }
-        let columns = |v: &Value| -> Value {
-            let list = v
-                .get("additionalPrinterColumns")
-                .and_then(Value::as_array)
-                .map(|cols| {
-                    cols.iter()
-                        .map(|c| {
-                            serde_json::json!([
-                                c.get("name"),
-                                c.get("type"),
-                                c.get("jsonPath"),
-                                c.get("priority")
-                            ])
-                        })
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default();
-            Value::Array(list)
-        };
-        out.compare_value(
-            &format!("versions[{name}].additionalPrinterColumns"),
-            "value",
-            Some(&columns(our_version)),
-            Some(&columns(version)),
-        );
-        for top in ["spec", "status"] {
-            let pointer = format!("/schema/openAPIV3Schema/properties/{top}");
-            out.compare_schema(
-                &format!(".{top}"),
-                our_version.pointer(&pointer),
-                version.pointer(&pointer),
-            );
+            ),
         }
     }
     out.list
+}
+
+/// A version's printer columns, as (name, type, jsonPath, priority) rows.
+fn printer_columns(version: &Value) -> Value {
+    let list = version
+        .get("additionalPrinterColumns")
+        .and_then(Value::as_array)
+        .map(|cols| {
+            cols.iter()
+                .map(|c| {
+                    serde_json::json!([
+                        c.get("name"),
+                        c.get("type"),
+                        c.get("jsonPath"),
+                        c.get("priority")
+                    ])
+                })
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    Value::Array(list)
+}
+
+impl Differences {
+    /// One served version: its flags, printer columns and `spec` and `status` schemas.
+    fn compare_version(&mut self, name: &str, ours: &Value, theirs: &Value) {
+        for key in ["served", "storage", "subresources"] {
+            self.compare_value(
+                &format!("versions[{name}].{key}"),
+                "value",
+                ours.get(key),
+                theirs.get(key),
+            );
+        }
+        self.compare_value(
+            &format!("versions[{name}].additionalPrinterColumns"),
+            "value",
+            Some(&printer_columns(ours)),
+            Some(&printer_columns(theirs)),
+        );
+        for top in ["spec", "status"] {
+            let pointer = format!("/schema/openAPIV3Schema/properties/{top}");
+            self.compare_schema(
+                &format!(".{top}"),
+                ours.pointer(&pointer),
+                theirs.pointer(&pointer),
+            );
+        }
+    }
 }
 
 /// Compares two schemas (as JSON) property by property; `path` names the root in messages.
@@ -217,18 +225,6 @@ impl Differences {
         for keyword in COMPARED_KEYWORDS {
             self.compare_value(path, keyword, ours.get(*keyword), theirs.get(*keyword));
         }
-        // Required-ness, as a set.
-        let required = |v: &Value| -> BTreeSet<String> {
-            v.get("required")
-                .and_then(Value::as_array)
-                .map(|r| {
-                    r.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
         let (our_required, their_required) = (required(ours), required(theirs));
         if our_required != their_required {
             self.push(
@@ -238,25 +234,11 @@ impl Differences {
                 &format!("{their_required:?}"),
             );
         }
-        // anyOf branches, by their types.
-        let branches = |v: &Value| -> Option<Value> {
-            v.get("anyOf").map(|a| {
-                Value::Array(
-                    a.as_array()
-                        .map(|bs| {
-                            bs.iter()
-                                .map(|b| b.get("type").cloned().unwrap_or(Value::Null))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                )
-            })
-        };
         self.compare_value(
             path,
             "anyOf",
-            branches(ours).as_ref(),
-            branches(theirs).as_ref(),
+            any_of_types(ours).as_ref(),
+            any_of_types(theirs).as_ref(),
         );
 
         let props = |v: &Value| -> BTreeSet<String> {
@@ -280,6 +262,35 @@ impl Differences {
             self.compare_schema(&format!("{path}{{}}"), our_values, their_values);
         }
     }
+}
+
+/// The required properties of a schema, as a set.
+fn required(schema: &Value) -> BTreeSet<String> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The types of a schema's `anyOf` branches.
+fn any_of_types(schema: &Value) -> Option<Value> {
+    schema.get("anyOf").map(|a| {
+        Value::Array(
+            a.as_array()
+                .map(|bs| {
+                    bs.iter()
+                        .map(|b| b.get("type").cloned().unwrap_or(Value::Null))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )
+    })
 }
 
 /// The schema of a map's values, when the schema is a map.

@@ -91,13 +91,32 @@ pub fn restore_preflight(backup: &MedusaBackup, dc: &CassandraDatacenter) -> Pre
     let status = backup.status.as_ref().unwrap_or(&no_status);
     let total = status.total_nodes.unwrap_or(0);
     let finished = status.finished_nodes.unwrap_or(0);
-    let skipped_as_legacy = total == 0 && finished == 0;
-    let mut outcomes = Vec::new();
+    let mut outcomes = vec![
+        finished_check(status),
+        CheckOutcome {
+            check: RestoreCheck::BackupComplete,
+            passed: finished == total,
+            detail: format!("{finished} of {total} nodes completed"),
+        },
+        CheckOutcome {
+            check: RestoreCheck::NodeCount,
+            passed: total == dc.spec.size,
+            detail: format!("backup {total} nodes, datacenter size {}", dc.spec.size),
+        },
+        datacenter_name_check(status, dc),
+    ];
+    outcomes.extend(rack_checks(status, dc));
+    Preflight {
+        skipped_as_legacy: total == 0 && finished == 0,
+        outcomes,
+    }
+}
 
-    // 1970 counts as finished, as for the operator.
+/// The backup finished (1970 counts as finished, as for the operator).
+fn finished_check(status: &MedusaBackupStatus) -> CheckOutcome {
     let finish_time = status.finish_time.as_ref();
     let not_finished = crate::operator::still_running(finish_time);
-    outcomes.push(CheckOutcome {
+    CheckOutcome {
         check: RestoreCheck::BackupFinished,
         passed: !not_finished,
         detail: match finish_time {
@@ -109,36 +128,33 @@ pub fn restore_preflight(backup: &MedusaBackup, dc: &CassandraDatacenter) -> Pre
             }
             _ => "no finishTime".into(),
         },
-    });
-    outcomes.push(CheckOutcome {
-        check: RestoreCheck::BackupComplete,
-        passed: finished == total,
-        detail: format!("{finished} of {total} nodes completed"),
-    });
-    outcomes.push(CheckOutcome {
-        check: RestoreCheck::NodeCount,
-        passed: total == dc.spec.size,
-        detail: format!("backup {total} nodes, datacenter size {}", dc.spec.size),
-    });
+    }
+}
 
+/// Every node of the backup is in a datacenter of the target's Cassandra name.
+fn datacenter_name_check(status: &MedusaBackupStatus, dc: &CassandraDatacenter) -> CheckOutcome {
     let target_name = dc.datacenter_name();
-    let nodes = status.nodes();
-    let foreign: Vec<&str> = nodes
+    let foreign: Vec<&str> = status
+        .nodes()
         .iter()
         .filter_map(|n| {
             let name = n.datacenter.as_deref().unwrap_or("");
             (name != target_name).then_some(name)
         })
         .collect();
-    outcomes.push(CheckOutcome {
+    CheckOutcome {
         check: RestoreCheck::DatacenterName,
         passed: foreign.is_empty(),
         detail: match foreign.first() {
             None => format!("backup nodes in {target_name:?}"),
             Some(other) => format!("backup nodes in {other:?}, datacenter named {target_name:?}"),
         },
-    });
+    }
+}
 
+/// The backup's racks against the datacenter's: as many, with the same names.
+fn rack_checks(status: &MedusaBackupStatus, dc: &CassandraDatacenter) -> [CheckOutcome; 2] {
+    let nodes = status.nodes();
     let mut backup_racks: BTreeMap<&str, usize> = BTreeMap::new();
     for node in nodes {
         *backup_racks
@@ -169,30 +185,28 @@ pub fn restore_preflight(backup: &MedusaBackup, dc: &CassandraDatacenter) -> Pre
     let dc_rack_names = if dc_racks.is_empty() {
         vec!["default"]
     } else {
-        dc_racks.clone()
+        dc_racks
     };
-    outcomes.push(CheckOutcome {
-        check: RestoreCheck::RackCount,
-        passed: count_ok,
-        detail: format!(
-            "backup {} rack(s), datacenter {} rack(s)",
-            backup_racks.len(),
-            dc_rack_names.len()
-        ),
-    });
-    outcomes.push(CheckOutcome {
-        check: RestoreCheck::RackNames,
-        passed: names_ok,
-        detail: format!(
-            "backup racks [{}], datacenter racks [{}]",
-            backup_rack_names.join(", "),
-            dc_rack_names.join(", ")
-        ),
-    });
-    Preflight {
-        skipped_as_legacy,
-        outcomes,
-    }
+    [
+        CheckOutcome {
+            check: RestoreCheck::RackCount,
+            passed: count_ok,
+            detail: format!(
+                "backup {} rack(s), datacenter {} rack(s)",
+                backup_racks.len(),
+                dc_rack_names.len()
+            ),
+        },
+        CheckOutcome {
+            check: RestoreCheck::RackNames,
+            passed: names_ok,
+            detail: format!(
+                "backup racks [{}], datacenter racks [{}]",
+                backup_rack_names.join(", "),
+                dc_rack_names.join(", ")
+            ),
+        },
+    ]
 }
 
 #[cfg(test)]

@@ -9,9 +9,10 @@ mod configuration;
 mod jobs;
 pub mod policy;
 mod schedule;
+mod storage;
 pub mod view;
 
-pub use cluster::{MAX_PREFIX_LEN, prefix_problem};
+pub use storage::{MAX_PREFIX_LEN, prefix_problem};
 
 use std::fmt;
 
