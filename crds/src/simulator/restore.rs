@@ -10,7 +10,8 @@ use crate::operator::meaningful;
 use crate::restore::restore_preflight;
 use crate::types::cassdc::MEDUSA_RESTORE_CONTAINER;
 use crate::types::{
-    CassandraDatacenter, MedusaBackup, MedusaRestoreJob, RestoreHostMapping, RestoreMapping,
+    CassandraDatacenter, MedusaBackup, MedusaRestoreJob, MedusaRestoreJobStatus,
+    RestoreHostMapping, RestoreMapping,
 };
 use crate::wire::to_time;
 
@@ -148,48 +149,58 @@ impl Reconcile for MedusaRestoreJob {
                 .await?;
             return Ok(Requeue::After(operator.timing.requeue));
         }
-        let stopped_at = match meaningful(status.datacenter_stopped.as_ref()) {
-            Some(at) => at,
-            None if dc.is_stopped() => now,
-            None => {
-                if dc.spec.stopped != Some(true) {
-                    operator.set_datacenter_stopped(&dc, true).await?;
-                }
-                return Ok(Requeue::After(operator.timing.requeue));
-            }
-        };
-        let mapping = serde_json::to_string(&status.restore_mapping).unwrap_or_default();
-        let template =
-            template_with_restore_env(&dc, &job.spec.backup, &mapping, &status.restore_key)
-                .ok_or("restore initContainer (medusa-restore) not found")?;
-        if status.datacenter_stopped.is_none() {
-            operator
-                .patch_datacenter(&dc, json!({"spec": {"podTemplateSpec": template}}))
-                .await?;
-            operator
-                .patch_status::<MedusaRestoreJob>(
-                    &name,
-                    json!({"datacenterStopped": super::stamp(stopped_at)}),
-                )
-                .await?;
-            return Ok(Requeue::After(operator.timing.requeue));
-        }
-        // The StatefulSets roll the new template; medusa-restore downloads at pod start.
-        if now - stopped_at
-            < chrono::Duration::from_std(operator.timing.restore).unwrap_or_default()
-        {
-            return Ok(Requeue::After(operator.timing.requeue));
-        }
-        if dc.spec.stopped == Some(true) {
-            operator.set_datacenter_stopped(&dc, false).await?;
-            return Ok(Requeue::After(operator.timing.requeue));
-        }
-        if !dc.is_ready() {
-            return Ok(Requeue::After(operator.timing.requeue));
-        }
-        operator
-            .patch_status::<MedusaRestoreJob>(&name, json!({"finishTime": operator.clock.stamp()}))
-            .await?;
-        Ok(Requeue::Done)
+        restore(operator, &job, &dc, &status).await
     }
+}
+
+/// Prepared: stop the datacenter, give it the restore's init container, start it again and
+/// wait until it is ready.
+async fn restore(
+    operator: &Operator,
+    job: &MedusaRestoreJob,
+    dc: &CassandraDatacenter,
+    status: &MedusaRestoreJobStatus,
+) -> Reconciled {
+    let name = job.name_any();
+    let now = operator.clock.now();
+    let stopped_at = match meaningful(status.datacenter_stopped.as_ref()) {
+        Some(at) => at,
+        None if dc.is_stopped() => now,
+        None => {
+            if dc.spec.stopped != Some(true) {
+                operator.set_datacenter_stopped(dc, true).await?;
+            }
+            return Ok(Requeue::After(operator.timing.requeue));
+        }
+    };
+    let mapping = serde_json::to_string(&status.restore_mapping).unwrap_or_default();
+    let template = template_with_restore_env(dc, &job.spec.backup, &mapping, &status.restore_key)
+        .ok_or("restore initContainer (medusa-restore) not found")?;
+    if status.datacenter_stopped.is_none() {
+        operator
+            .patch_datacenter(dc, json!({"spec": {"podTemplateSpec": template}}))
+            .await?;
+        operator
+            .patch_status::<MedusaRestoreJob>(
+                &name,
+                json!({"datacenterStopped": super::stamp(stopped_at)}),
+            )
+            .await?;
+        return Ok(Requeue::After(operator.timing.requeue));
+    }
+    // The StatefulSets roll the new template; medusa-restore downloads at pod start.
+    if now - stopped_at < chrono::Duration::from_std(operator.timing.restore).unwrap_or_default() {
+        return Ok(Requeue::After(operator.timing.requeue));
+    }
+    if dc.spec.stopped == Some(true) {
+        operator.set_datacenter_stopped(dc, false).await?;
+        return Ok(Requeue::After(operator.timing.requeue));
+    }
+    if !dc.is_ready() {
+        return Ok(Requeue::After(operator.timing.requeue));
+    }
+    operator
+        .patch_status::<MedusaRestoreJob>(&name, json!({"finishTime": operator.clock.stamp()}))
+        .await?;
+    Ok(Requeue::Done)
 }

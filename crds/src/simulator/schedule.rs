@@ -8,8 +8,8 @@ use crate::cron::CronSchedule;
 use crate::naming::{datacenter_labels, forbid_blockers, scheduled_job_name};
 use crate::operator::meaningful;
 use crate::types::{
-    ConcurrencyPolicy, MedusaBackupJob, MedusaBackupSchedule, MedusaBackupScheduleStatus,
-    MedusaTask, MedusaTaskSpec, Operation, OperationType,
+    CassandraDatacenter, ConcurrencyPolicy, MedusaBackupJob, MedusaBackupSchedule,
+    MedusaBackupScheduleStatus, MedusaTask, MedusaTaskSpec, Operation, OperationType,
 };
 use crate::wire::to_time;
 
@@ -38,23 +38,9 @@ impl Reconcile for MedusaBackupSchedule {
                 schedule.spec.effective_concurrency_policy(),
                 ConcurrencyPolicy::Forbid
             );
-            if forbid {
-                let jobs = operator
-                    .api::<MedusaBackupJob>()
-                    .list(&ListParams::default())
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .items;
-                let tasks = operator
-                    .api::<MedusaTask>()
-                    .list(&ListParams::default())
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .items;
-                if !forbid_blockers(&schedule, &dc, &jobs, &tasks).is_empty() {
-                    // Postponed, not skipped: nothing changes.
-                    return Ok(Requeue::After(std::time::Duration::from_secs(60)));
-                }
+            if forbid && blocked(operator, &schedule, &dc).await? {
+                // Postponed, not skipped: nothing changes.
+                return Ok(Requeue::After(std::time::Duration::from_secs(60)));
             }
             next = cron.next_after(now).unwrap_or(now);
             previous = now;
@@ -71,42 +57,67 @@ impl Reconcile for MedusaBackupSchedule {
         }
         if due && !schedule.spec.is_disabled() {
             // The status was written first: a failed create loses this run.
-            let name = scheduled_job_name(&schedule.name_any(), now);
-            let labels = Some(datacenter_labels(&dc));
-            let namespace = schedule.metadata.namespace.clone();
-            let created = match schedule.spec.operation() {
-                OperationType::Purge => {
-                    let mut task = MedusaTask::new(
-                        &name,
-                        MedusaTaskSpec {
-                            operation: Operation::Purge,
-                            cassandra_datacenter: schedule
-                                .spec
-                                .backup_spec
-                                .cassandra_datacenter
-                                .clone(),
-                            backup_name: None,
-                            restore_key: None,
-                            extra: Default::default(),
-                        },
-                    );
-                    task.metadata.namespace = namespace;
-                    task.metadata.labels = labels;
-                    operator.create(&task).await.map(|_| ())
-                }
-                _ => {
-                    let mut job = MedusaBackupJob::new(&name, schedule.spec.backup_spec.clone());
-                    job.metadata.namespace = namespace;
-                    job.metadata.labels = labels;
-                    operator.create(&job).await.map(|_| ())
-                }
-            };
-            created?;
+            start_run(operator, &schedule, &dc).await?;
         }
         let wait = (next - operator.clock.now())
             .to_std()
             .unwrap_or_default()
             .max(operator.timing.poll);
         Ok(Requeue::After(wait))
+    }
+}
+
+/// Whether a Forbid schedule's run waits: a job (or purge task) of its datacenter is active.
+async fn blocked(
+    operator: &Operator,
+    schedule: &MedusaBackupSchedule,
+    dc: &CassandraDatacenter,
+) -> Result<bool, String> {
+    let jobs = operator
+        .api::<MedusaBackupJob>()
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| e.to_string())?
+        .items;
+    let tasks = operator
+        .api::<MedusaTask>()
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| e.to_string())?
+        .items;
+    Ok(!forbid_blockers(schedule, dc, &jobs, &tasks).is_empty())
+}
+
+/// Creates the run: a MedusaBackupJob, or a purge MedusaTask, with the datacenter's labels.
+async fn start_run(
+    operator: &Operator,
+    schedule: &MedusaBackupSchedule,
+    dc: &CassandraDatacenter,
+) -> Result<(), String> {
+    let name = scheduled_job_name(&schedule.name_any(), operator.clock.now());
+    let labels = Some(datacenter_labels(dc));
+    let namespace = schedule.metadata.namespace.clone();
+    match schedule.spec.operation() {
+        OperationType::Purge => {
+            let mut task = MedusaTask::new(
+                &name,
+                MedusaTaskSpec {
+                    operation: Operation::Purge,
+                    cassandra_datacenter: schedule.spec.backup_spec.cassandra_datacenter.clone(),
+                    backup_name: None,
+                    restore_key: None,
+                    extra: Default::default(),
+                },
+            );
+            task.metadata.namespace = namespace;
+            task.metadata.labels = labels;
+            operator.create(&task).await.map(|_| ())
+        }
+        _ => {
+            let mut job = MedusaBackupJob::new(&name, schedule.spec.backup_spec.clone());
+            job.metadata.namespace = namespace;
+            job.metadata.labels = labels;
+            operator.create(&job).await.map(|_| ())
+        }
     }
 }

@@ -5,7 +5,7 @@ use kube::ResourceExt;
 use kube::api::{DeleteParams, ListParams};
 use serde_json::json;
 
-use super::medusa::NodeState;
+use super::medusa::{NodeState, Summary};
 use super::{Operator, Reconcile, Reconciled, Requeue, list_or_null};
 use crate::naming::purge_sync_task_name;
 use crate::types::{
@@ -137,38 +137,7 @@ async fn sync(operator: &Operator, task: &MedusaTask, pods: &[Pod]) -> Reconcile
         .medusa_state()
         .summaries(operator.clock.now(), false);
     for summary in remote.iter().filter(|s| s.status == NodeState::Success) {
-        if operator
-            .get_opt::<MedusaBackup>(&summary.name)
-            .await?
-            .is_some()
-        {
-            continue;
-        }
-        let mut record = MedusaBackup::new(
-            &summary.name,
-            MedusaBackupSpec {
-                cassandra_datacenter: task.spec.cassandra_datacenter.clone(),
-                backup_type: Some(crate::types::BackupType::from_wire(&summary.backup_type)),
-                ..MedusaBackupSpec::default()
-            },
-        );
-        record.metadata.namespace = task.metadata.namespace.clone();
-        operator.create(&record).await?;
-        let nodes: Vec<serde_json::Value> = summary
-            .nodes
-            .iter()
-            .map(|n| json!({"host": n.host, "tokens": [], "datacenter": n.datacenter, "rack": n.rack}))
-            .collect();
-        // Synced records have no totalFiles or totalSize.
-        operator
-            .patch_status::<MedusaBackup>(
-                &summary.name,
-                json!({"startTime": super::stamp(summary.started),
-                       "finishTime": summary.finished.map(super::stamp),
-                       "totalNodes": summary.total_nodes, "finishedNodes": summary.finished_nodes,
-                       "nodes": nodes, "status": summary.status.as_str()}),
-            )
-            .await?;
+        import(operator, task, summary).await?;
     }
     let local = operator
         .api::<MedusaBackup>()
@@ -178,23 +147,7 @@ async fn sync(operator: &Operator, task: &MedusaTask, pods: &[Pod]) -> Reconcile
     for backup in local.items {
         let vanished = !remote.iter().any(|s| s.name == backup.name_any());
         if vanished && backup.spec.cassandra_datacenter == task.spec.cassandra_datacenter {
-            let backup_name = backup.name_any();
-            operator.record("DELETE", "medusabackups", &backup_name, false);
-            operator
-                .api::<MedusaBackup>()
-                .delete(&backup_name, &DeleteParams::default())
-                .await
-                .map_err(|e| format!("failed to delete backup: {e}"))?;
-            operator.record("DELETE", "medusabackupjobs", &backup_name, false);
-            match operator
-                .api::<MedusaBackupJob>()
-                .delete(&backup_name, &DeleteParams::default())
-                .await
-            {
-                Ok(_) => {}
-                Err(kube::Error::Api(status)) if status.code == 404 => {}
-                Err(e) => return Err(format!("failed to delete backup job: {e}")),
-            }
+            forget(operator, &backup.name_any()).await?;
         }
     }
     operator
@@ -204,4 +157,61 @@ async fn sync(operator: &Operator, task: &MedusaTask, pods: &[Pod]) -> Reconcile
         )
         .await?;
     Ok(Requeue::Done)
+}
+
+/// A backup found in storage without its record: the record, then its status (synced
+/// records have no totalFiles or totalSize).
+async fn import(operator: &Operator, task: &MedusaTask, summary: &Summary) -> Result<(), String> {
+    if operator
+        .get_opt::<MedusaBackup>(&summary.name)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let mut record = MedusaBackup::new(
+        &summary.name,
+        MedusaBackupSpec {
+            cassandra_datacenter: task.spec.cassandra_datacenter.clone(),
+            backup_type: Some(crate::types::BackupType::from_wire(&summary.backup_type)),
+            ..MedusaBackupSpec::default()
+        },
+    );
+    record.metadata.namespace = task.metadata.namespace.clone();
+    operator.create(&record).await?;
+    let nodes: Vec<serde_json::Value> = summary
+        .nodes
+        .iter()
+        .map(|n| json!({"host": n.host, "tokens": [], "datacenter": n.datacenter, "rack": n.rack}))
+        .collect();
+    operator
+        .patch_status::<MedusaBackup>(
+            &summary.name,
+            json!({"startTime": super::stamp(summary.started),
+                   "finishTime": summary.finished.map(super::stamp),
+                   "totalNodes": summary.total_nodes, "finishedNodes": summary.finished_nodes,
+                   "nodes": nodes, "status": summary.status.as_str()}),
+        )
+        .await?;
+    Ok(())
+}
+
+/// A record whose backup vanished from storage: deleted, with its job when there is one.
+async fn forget(operator: &Operator, backup_name: &str) -> Result<(), String> {
+    operator.record("DELETE", "medusabackups", backup_name, false);
+    operator
+        .api::<MedusaBackup>()
+        .delete(backup_name, &DeleteParams::default())
+        .await
+        .map_err(|e| format!("failed to delete backup: {e}"))?;
+    operator.record("DELETE", "medusabackupjobs", backup_name, false);
+    match operator
+        .api::<MedusaBackupJob>()
+        .delete(backup_name, &DeleteParams::default())
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+        Err(e) => Err(format!("failed to delete backup job: {e}")),
+    }
 }
