@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use k8s_openapi::api::core::v1::Secret;
 use medusa_crds::merge::FieldSource;
 use medusa_crds::rules::ResourceKind;
-use medusa_crds::status::configuration_state;
+use medusa_crds::status::{ConfigurationState, configuration_state};
 use medusa_crds::*;
 use serde_json::Value;
 
@@ -130,24 +130,6 @@ async fn create(ctx: &Ctx, args: ConfigCreateArgs) -> Result<()> {
             .as_ref()
             .map(|_| format!("{}-credentials", args.name))
     });
-    let storage = Storage {
-        storage_provider: Some(provider.clone()),
-        bucket_name: Some(args.bucket.clone()),
-        region: args.region.clone(),
-        host: args.host.clone(),
-        port: args.port,
-        secure: args.secure.then_some(true),
-        ssl_verify: args.ssl_verify.then_some(true),
-        storage_secret_ref: secret_name.as_deref().map(SecretRef::named),
-        credentials_type: Some(if args.role_based {
-            CredentialsType::RoleBased
-        } else {
-            CredentialsType::CredentialBased
-        }),
-        max_backup_age: args.max_backup_age,
-        max_backup_count: args.max_backup_count,
-        ..Storage::default()
-    };
     let labels: BTreeMap<String, String> = args
         .create
         .labels
@@ -158,29 +140,20 @@ async fn create(ctx: &Ctx, args: ConfigCreateArgs) -> Result<()> {
             naming::MANAGED_BY.to_owned(),
         )])
         .collect();
-    let configuration = manifest::configuration(&args.name, &namespace, storage, labels.clone());
-
+    let configuration = manifest::configuration(
+        &args.name,
+        &namespace,
+        storage_of(&args, secret_name.as_deref()),
+        labels.clone(),
+    );
     let secret = match &args.credentials_file {
-        Some(path) => {
-            let contents = std::fs::read_to_string(path).map_err(|e| {
-                CliError::usage(format!(
-                    "cannot read --credentials-file {}: {e}",
-                    path.display()
-                ))
-            })?;
-            if let Some(problem) = manifest::credentials_problem(&provider, &contents) {
-                return Err(CliError::usage(format!(
-                    "--credentials-file {} does not look like {provider} credentials: {problem}",
-                    path.display()
-                )));
-            }
-            Some(manifest::credentials_secret(
-                secret_name.as_deref().unwrap_or_default(),
-                &namespace,
-                &contents,
-                labels,
-            ))
-        }
+        Some(path) => Some(credentials_secret(
+            path,
+            &provider,
+            secret_name.as_deref().unwrap_or_default(),
+            &namespace,
+            labels,
+        )?),
         None => None,
     };
     let client_dry_run = args.create.dry_run() == Some(DryRun::Client);
@@ -198,25 +171,7 @@ async fn create(ctx: &Ctx, args: ConfigCreateArgs) -> Result<()> {
         checks::run_rules(ctx, &configuration, &view).await?;
     }
     match secret {
-        Some(secret) if client_dry_run => {
-            // The Secret holds the credentials: printed with its data on standard output only,
-            // so GitOps users can seal or encrypt it, as `kubectl create secret --dry-run`.
-            match args.create.output {
-                Some(ObjectOutput::Json) => ctx.out.write(&output::json(&serde_json::json!({
-                    "apiVersion": "v1",
-                    "kind": "List",
-                    "items": [secret, configuration],
-                }))?),
-                format => {
-                    let format = format.unwrap_or(ObjectOutput::Yaml);
-                    print_object(ctx, &secret, format)?;
-                    if format == ObjectOutput::Yaml {
-                        ctx.out.write("---\n")?;
-                    }
-                    print_object(ctx, &configuration, format)
-                }
-            }
-        }
+        Some(secret) if client_dry_run => print_dry_run(ctx, &secret, &configuration, &args),
         secret => {
             if let Some(secret) = secret {
                 submit::<Secret>(ctx, secret, &args.create, false).await?;
@@ -224,6 +179,79 @@ async fn create(ctx: &Ctx, args: ConfigCreateArgs) -> Result<()> {
             submit(ctx, configuration, &args.create, false)
                 .await
                 .map(|_| ())
+        }
+    }
+}
+
+/// The storage properties the options describe.
+fn storage_of(args: &ConfigCreateArgs, secret_name: Option<&str>) -> Storage {
+    Storage {
+        storage_provider: Some(args.provider.clone()),
+        bucket_name: Some(args.bucket.clone()),
+        region: args.region.clone(),
+        host: args.host.clone(),
+        port: args.port,
+        secure: args.secure.then_some(true),
+        ssl_verify: args.ssl_verify.then_some(true),
+        storage_secret_ref: secret_name.map(SecretRef::named),
+        credentials_type: Some(if args.role_based {
+            CredentialsType::RoleBased
+        } else {
+            CredentialsType::CredentialBased
+        }),
+        max_backup_age: args.max_backup_age,
+        max_backup_count: args.max_backup_count,
+        ..Storage::default()
+    }
+}
+
+/// The Secret of `--credentials-file`, once its contents look like the provider's credentials.
+fn credentials_secret(
+    path: &std::path::Path,
+    provider: &StorageProvider,
+    name: &str,
+    namespace: &str,
+    labels: BTreeMap<String, String>,
+) -> Result<Secret> {
+    let contents = std::fs::read_to_string(path).map_err(|e| {
+        CliError::usage(format!(
+            "cannot read --credentials-file {}: {e}",
+            path.display()
+        ))
+    })?;
+    if let Some(problem) = manifest::credentials_problem(provider, &contents) {
+        return Err(CliError::usage(format!(
+            "--credentials-file {} does not look like {provider} credentials: {problem}",
+            path.display()
+        )));
+    }
+    Ok(manifest::credentials_secret(
+        name, namespace, &contents, labels,
+    ))
+}
+
+/// `--dry-run=client` with a Secret to create: the Secret holds the credentials, so it is
+/// printed with its data on standard output only, for GitOps users to seal or encrypt it (as
+/// `kubectl create secret --dry-run` does).
+fn print_dry_run(
+    ctx: &Ctx,
+    secret: &Secret,
+    configuration: &MedusaConfiguration,
+    args: &ConfigCreateArgs,
+) -> Result<()> {
+    match args.create.output {
+        Some(ObjectOutput::Json) => ctx.out.write(&output::json(&serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "List",
+            "items": [secret, configuration],
+        }))?),
+        format => {
+            let format = format.unwrap_or(ObjectOutput::Yaml);
+            print_object(ctx, secret, format)?;
+            if format == ObjectOutput::Yaml {
+                ctx.out.write("---\n")?;
+            }
+            print_object(ctx, configuration, format)
         }
     }
 }
@@ -332,38 +360,53 @@ async fn describe(ctx: &Ctx, args: NameArgs, check: bool) -> Result<()> {
     let state = configuration_state(&configuration);
     let used_by = users(ctx, &namespace, &args.name).await.unwrap_or_default();
     let mut problems = Vec::new();
-    let secret_line = match storage.secret_name() {
-        Some(secret) => match api::get_opt::<Secret>(ctx, &namespace, secret).await {
-            Ok(Some(found)) => {
-                let has_key = secret_has_credentials(&found);
-                drop(found);
-                if has_key {
-                    format!("{secret} (present, with a `credentials` key)")
-                } else {
-                    problems.push(format!("Secret {secret} has no `credentials` key: Medusa reads /etc/medusa-secrets/credentials"));
-                    format!("{secret} (present, NO `credentials` key)")
-                }
-            }
-            Ok(None) => {
-                problems.push(format!(
-                    "Secret {secret} not found in namespace {namespace}"
-                ));
-                format!("{secret} (NOT FOUND)")
-            }
-            Err(CliError::Forbidden { .. }) => {
-                format!("{secret} (cannot be read with your permissions)")
-            }
-            Err(e) => return Err(e),
-        },
-        None if storage.is_role_based() => "none: role-based credentials".into(),
-        None => {
-            problems.push("no storage Secret and no role-based credentials: every K8ssandraCluster using it must add them".into());
-            "<none>".into()
+    let secret_line = secret_line(ctx, &namespace, &storage, &mut problems).await?;
+    let mut text = describe_fields(
+        &args.name,
+        &namespace,
+        &storage,
+        secret_line,
+        &state,
+        &used_by,
+    );
+    if let Some(message) = &state.secret_message {
+        text.push_str(&format!("\nOperator message: {message}\n"));
+    }
+    problems.extend(state.anomalies.iter().map(ToString::to_string));
+    if let Some(prefix) = storage.prefix() {
+        problems.push(format!(
+            "prefix {prefix:?} is never used: each K8ssandraCluster sets its own"
+        ));
+    }
+    if !problems.is_empty() {
+        text.push_str("\nProblems:\n");
+        for problem in &problems {
+            text.push_str(&format!("  - {problem}\n"));
         }
-    };
-    let mut text = fields(&[
-        ("Name", args.name.clone()),
-        ("Namespace", namespace.clone()),
+    }
+    ctx.out.write(&text)?;
+    if check && !problems.is_empty() {
+        return Err(CliError::Failed(format!(
+            "MedusaConfiguration {namespace}/{} has {} problem(s)",
+            args.name,
+            problems.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The fields of `config describe`.
+fn describe_fields(
+    name: &str,
+    namespace: &str,
+    storage: &Storage,
+    secret_line: String,
+    state: &ConfigurationState,
+    used_by: &[String],
+) -> String {
+    fields(&[
+        ("Name", name.to_owned()),
+        ("Namespace", namespace.to_owned()),
         (
             "Provider",
             storage
@@ -404,34 +447,43 @@ async fn describe(ctx: &Ctx, args: NameArgs, check: bool) -> Result<()> {
                 used_by.join(", ")
             },
         ),
-    ]);
-    if let Some(message) = &state.secret_message {
-        text.push_str(&format!("\nOperator message: {message}\n"));
-    }
-    for anomaly in &state.anomalies {
-        problems.push(anomaly.to_string());
-    }
-    if storage.prefix().is_some() {
-        problems.push(format!(
-            "prefix {:?} is never used: each K8ssandraCluster sets its own",
-            storage.prefix().unwrap_or_default()
-        ));
-    }
-    if !problems.is_empty() {
-        text.push_str("\nProblems:\n");
-        for problem in &problems {
-            text.push_str(&format!("  - {problem}\n"));
+    ])
+}
+
+/// The storage Secret as `describe` shows it; what is wrong with it goes to `problems`.
+async fn secret_line(
+    ctx: &Ctx,
+    namespace: &str,
+    storage: &Storage,
+    problems: &mut Vec<String>,
+) -> Result<String> {
+    let Some(secret) = storage.secret_name() else {
+        if storage.is_role_based() {
+            return Ok("none: role-based credentials".into());
         }
-    }
-    ctx.out.write(&text)?;
-    if check && !problems.is_empty() {
-        return Err(CliError::Failed(format!(
-            "MedusaConfiguration {namespace}/{} has {} problem(s)",
-            args.name,
-            problems.len()
-        )));
-    }
-    Ok(())
+        problems.push("no storage Secret and no role-based credentials: every K8ssandraCluster using it must add them".into());
+        return Ok("<none>".into());
+    };
+    Ok(match api::get_opt::<Secret>(ctx, namespace, secret).await {
+        Ok(Some(found)) => {
+            let has_key = secret_has_credentials(&found);
+            drop(found);
+            if has_key {
+                format!("{secret} (present, with a `credentials` key)")
+            } else {
+                problems.push(format!("Secret {secret} has no `credentials` key: Medusa reads /etc/medusa-secrets/credentials"));
+                format!("{secret} (present, NO `credentials` key)")
+            }
+        }
+        Ok(None) => {
+            problems.push(format!(
+                "Secret {secret} not found in namespace {namespace}"
+            ));
+            format!("{secret} (NOT FOUND)")
+        }
+        Err(e) if e.is_forbidden() => format!("{secret} (cannot be read with your permissions)"),
+        Err(e) => return Err(e),
+    })
 }
 
 async fn delete(ctx: &Ctx, args: DeleteArgs) -> Result<()> {

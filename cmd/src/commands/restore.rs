@@ -415,29 +415,7 @@ async fn describe(ctx: &Ctx, args: NameArgs) -> Result<()> {
         ("Finished", when(ctx.now, status.finished)),
         ("Duration", took(status.duration())),
     ]);
-    if let Some(mapping) = raw
-        .restore_mapping
-        .as_ref()
-        .and_then(|m| m.host_map.as_ref())
-    {
-        let rows = mapping
-            .iter()
-            .map(|(target, source)| {
-                vec![
-                    target.clone().into(),
-                    source.source.join(", ").into(),
-                    source.seed.to_string().into(),
-                ]
-            })
-            .collect();
-        text.push_str("\nHost mapping:\n");
-        text.push_str(
-            &table(&["target pod", "source", "seed"], rows, ctx.color)
-                .lines()
-                .map(|l| format!("  {l}\n"))
-                .collect::<String>(),
-        );
-    }
+    text.push_str(&host_mapping(ctx, &raw));
     if !status.anomalies.is_empty() {
         text.push_str("\nAnomalies:\n");
         for anomaly in &status.anomalies {
@@ -451,6 +429,30 @@ async fn describe(ctx: &Ctx, args: NameArgs) -> Result<()> {
         ));
     }
     ctx.out.write(&text)
+}
+
+/// The pods the restore maps the backup's nodes to.
+fn host_mapping(ctx: &Ctx, raw: &MedusaRestoreJobStatus) -> String {
+    let Some(mapping) = raw
+        .restore_mapping
+        .as_ref()
+        .and_then(|m| m.host_map.as_ref())
+    else {
+        return String::new();
+    };
+    let rows = mapping
+        .iter()
+        .map(|(target, source)| {
+            vec![
+                target.clone().into(),
+                source.source.join(", ").into(),
+                source.seed.to_string().into(),
+            ]
+        })
+        .collect();
+    let table = table(&["target pod", "source", "seed"], rows, ctx.color);
+    let indented: String = table.lines().map(|l| format!("  {l}\n")).collect();
+    format!("\nHost mapping:\n{indented}")
 }
 
 async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<()> {

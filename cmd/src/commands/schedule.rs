@@ -323,6 +323,39 @@ async fn describe(ctx: &Ctx, args: ScheduleDescribeArgs) -> Result<()> {
             output::yaml(&value)?
         });
     }
+    let mut text = schedule_fields(ctx, &schedule, &state);
+    text.push_str(&recent_runs(ctx, &history, args.history));
+    if !state.anomalies.is_empty() {
+        text.push_str("\nAnomalies:\n");
+        for anomaly in &state.anomalies {
+            text.push_str(&format!("  - {}: {anomaly}\n", anomaly.code()));
+        }
+    }
+    let stuck: Vec<&ScheduleRun> = history
+        .iter()
+        .filter(|r| matches!(r.status.phase, Phase::Running | Phase::Pending))
+        .collect();
+    if schedule.spec.effective_concurrency_policy() == ConcurrencyPolicy::Forbid
+        && !stuck.is_empty()
+    {
+        text.push_str(&format!(
+            "\nNote: with concurrencyPolicy Forbid, runs are postponed while {} is unfinished.\n",
+            stuck
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    ctx.out.write(&text)
+}
+
+/// The fields of `schedule describe`.
+fn schedule_fields(
+    ctx: &Ctx,
+    schedule: &MedusaBackupSchedule,
+    state: &status::ScheduleState,
+) -> String {
     let upcoming: Vec<String> = CronSchedule::parse(&schedule.spec.cron_schedule)
         .map(|c| {
             c.upcoming(ctx.now, 3)
@@ -331,9 +364,12 @@ async fn describe(ctx: &Ctx, args: ScheduleDescribeArgs) -> Result<()> {
                 .collect()
         })
         .unwrap_or_default();
-    let mut text = fields(&[
-        ("Name", args.name.clone()),
-        ("Namespace", namespace.clone()),
+    fields(&[
+        ("Name", schedule.metadata.name.clone().unwrap_or_default()),
+        (
+            "Namespace",
+            schedule.metadata.namespace.clone().unwrap_or_default(),
+        ),
         (
             "Datacenter",
             schedule.spec.backup_spec.cassandra_datacenter.clone(),
@@ -366,8 +402,13 @@ async fn describe(ctx: &Ctx, args: ScheduleDescribeArgs) -> Result<()> {
                 upcoming.join(", ")
             },
         ),
-    ]);
-    text.push_str(&format!("\nRecent runs (last {}):\n", args.history));
+    ])
+}
+
+/// The newest runs, at most `limit`.
+fn recent_runs(ctx: &Ctx, history: &[ScheduleRun], limit: usize) -> String {
+    let mut text = String::new();
+    text.push_str(&format!("\nRecent runs (last {}):\n", limit));
     if history.is_empty() {
         text.push_str("  <none>\n");
     } else {
@@ -389,29 +430,7 @@ async fn describe(ctx: &Ctx, args: ScheduleDescribeArgs) -> Result<()> {
                 .collect::<String>(),
         );
     }
-    if !state.anomalies.is_empty() {
-        text.push_str("\nAnomalies:\n");
-        for anomaly in &state.anomalies {
-            text.push_str(&format!("  - {}: {anomaly}\n", anomaly.code()));
-        }
-    }
-    let stuck: Vec<&ScheduleRun> = history
-        .iter()
-        .filter(|r| matches!(r.status.phase, Phase::Running | Phase::Pending))
-        .collect();
-    if schedule.spec.effective_concurrency_policy() == ConcurrencyPolicy::Forbid
-        && !stuck.is_empty()
-    {
-        text.push_str(&format!(
-            "\nNote: with concurrencyPolicy Forbid, runs are postponed while {} is unfinished.\n",
-            stuck
-                .iter()
-                .map(|r| r.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    ctx.out.write(&text)
+    text
 }
 
 async fn selected(ctx: &Ctx, args: &SelectArgs) -> Result<Vec<MedusaBackupSchedule>> {

@@ -203,6 +203,31 @@ pub async fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     Ok(())
 }
 
+/// Says what the purge will apply: the retention of the datacenter's storage.
+async fn say_retention(ctx: &Ctx, dc: &CassandraDatacenter) -> Result<()> {
+    let retention = checks::owner_storage(ctx, dc).await.and_then(|owner| {
+        let storage = owner.effective?.storage;
+        Some((
+            storage.max_backup_age.unwrap_or(0),
+            storage.max_backup_count.unwrap_or(0),
+            format!(
+                "K8ssandraCluster {}/{}",
+                owner.namespace,
+                owner.cluster.metadata.name.unwrap_or_default()
+            ),
+        ))
+    });
+    ctx.err.line(match retention {
+        Some((0, 0, owner)) => format!(
+            "Retention in force ({owner}): maxBackupAge 0 and maxBackupCount 0, i.e. unlimited: the purge deletes no backup, only orphaned files older than the grace period."
+        ),
+        Some((age, count, owner)) => format!(
+            "Retention in force ({owner}): maxBackupAge {age} day(s) (0: unlimited), maxBackupCount {count} (0: unlimited)."
+        ),
+        None => "Retention in force: unknown (the datacenter's K8ssandraCluster cannot be read).".to_owned(),
+    })
+}
+
 /// `kubectl medusa purge`.
 pub async fn purge(ctx: &Ctx, args: PurgeArgs) -> Result<()> {
     let namespace = ctx.namespace().to_owned();
@@ -213,27 +238,7 @@ pub async fn purge(ctx: &Ctx, args: PurgeArgs) -> Result<()> {
     let real = args.create.dry_run().is_none();
     if args.create.dry_run() != Some(DryRun::Client) {
         let dc = checks::datacenter(ctx, &namespace, &args.dc).await?;
-        let retention = checks::owner_storage(ctx, &dc).await.and_then(|owner| {
-            let storage = owner.effective?.storage;
-            Some((
-                storage.max_backup_age.unwrap_or(0),
-                storage.max_backup_count.unwrap_or(0),
-                format!(
-                    "K8ssandraCluster {}/{}",
-                    owner.namespace,
-                    owner.cluster.metadata.name.unwrap_or_default()
-                ),
-            ))
-        });
-        match retention {
-            Some((0, 0, owner)) => ctx.err.line(format!(
-                "Retention in force ({owner}): maxBackupAge 0 and maxBackupCount 0, i.e. unlimited: the purge deletes no backup, only orphaned files older than the grace period."
-            ))?,
-            Some((age, count, owner)) => ctx.err.line(format!(
-                "Retention in force ({owner}): maxBackupAge {age} day(s) (0: unlimited), maxBackupCount {count} (0: unlimited)."
-            ))?,
-            None => ctx.err.line("Retention in force: unknown (the datacenter's K8ssandraCluster cannot be read).")?,
-        }
+        say_retention(ctx, &dc).await?;
         if real {
             ctx.confirm(
                 &format!(
@@ -385,6 +390,18 @@ async fn describe(ctx: &Ctx, args: NameArgs) -> Result<()> {
         rows.push(("Backup", backup.clone()));
     }
     let mut text = fields(&rows);
+    text.push_str(&pods_section(ctx, &raw));
+    if !status.anomalies.is_empty() {
+        text.push_str("\nAnomalies:\n");
+        for anomaly in &status.anomalies {
+            text.push_str(&format!("  - {}: {anomaly}\n", anomaly.code()));
+        }
+    }
+    ctx.out.write(&text)
+}
+
+/// The task's pods, with what each purged.
+fn pods_section(ctx: &Ctx, raw: &MedusaTaskStatus) -> String {
     let mut pods: Vec<Vec<Column>> = raw
         .finished()
         .iter()
@@ -424,32 +441,27 @@ async fn describe(ctx: &Ctx, args: NameArgs) -> Result<()> {
             "".into(),
         ]
     }));
-    if !pods.is_empty() {
-        text.push_str("\nPods:\n");
-        text.push_str(
-            &table(
-                &[
-                    "pod",
-                    "state",
-                    "backups purged",
-                    "objects purged",
-                    "size purged",
-                ],
-                pods,
-                ctx.color,
-            )
-            .lines()
-            .map(|l| format!("  {}\n", l.trim_end()))
-            .collect::<String>(),
-        );
+    if pods.is_empty() {
+        return String::new();
     }
-    if !status.anomalies.is_empty() {
-        text.push_str("\nAnomalies:\n");
-        for anomaly in &status.anomalies {
-            text.push_str(&format!("  - {}: {anomaly}\n", anomaly.code()));
-        }
-    }
-    ctx.out.write(&text)
+    let mut text = "\nPods:\n".to_owned();
+    text.push_str(
+        &table(
+            &[
+                "pod",
+                "state",
+                "backups purged",
+                "objects purged",
+                "size purged",
+            ],
+            pods,
+            ctx.color,
+        )
+        .lines()
+        .map(|l| format!("  {}\n", l.trim_end()))
+        .collect::<String>(),
+    );
+    text
 }
 
 async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<()> {
