@@ -237,33 +237,46 @@ pub struct CallContext<'a> {
 /// the source. A status code decides the kind of failure, never the text.
 pub fn from_api(error: impl Into<ApiError>, call: CallContext<'_>) -> CliError {
     let error: ApiError = error.into();
-    let what = || call.object.clone().unwrap_or_else(|| call.resource.clone());
-    let status = match &error {
+    if error.status_code() == Some(403) && !is_webhook_denial(&error) {
+        return CliError::Forbidden {
+            verb: call.verb.to_owned(),
+            resource: call.resource,
+            namespace: call.namespace.to_owned(),
+            source: Some(Box::new(error)),
+        };
+    }
+    let (failure, message) = classify(&error, &call);
+    CliError::Api {
+        failure,
+        message,
+        source: Box::new(error),
+    }
+}
+
+/// A refusal by an admission webhook (ours or the operator's): its message already names the
+/// object and the fix.
+fn is_webhook_denial(error: &ApiError) -> bool {
+    matches!(error, ApiError::Call(kube::Error::Api(status)) if status.message.starts_with("admission webhook "))
+}
+
+/// The kind of failure, by status code, and its message.
+fn classify(error: &ApiError, call: &CallContext<'_>) -> (ApiFailure, String) {
+    let what = call.object.clone().unwrap_or_else(|| call.resource.clone());
+    let (verb, namespace) = (call.verb, call.namespace);
+    let status = match error {
         ApiError::Call(kube::Error::Api(status)) => Some(status.as_ref()),
         ApiError::Watch(_) | ApiError::Call(_) => None,
     };
-    let (failure, message) = match (error.status_code(), status) {
-        // A webhook denial (ours or the operator's) already names the object and the fix.
-        (_, Some(status)) if status.message.starts_with("admission webhook ") => {
+    match (error.status_code(), status) {
+        (_, Some(status)) if is_webhook_denial(error) => {
             (ApiFailure::Refused, status.message.clone())
         }
         (Some(401), _) => (
             ApiFailure::Unreachable,
             format!(
-                "the API server does not accept the credentials of your kubeconfig's user (401 Unauthorized) to {} {} in namespace {}: log in again, or check --context, --user and KUBECONFIG",
-                call.verb,
-                what(),
-                call.namespace
+                "the API server does not accept the credentials of your kubeconfig's user (401 Unauthorized) to {verb} {what} in namespace {namespace}: log in again, or check --context, --user and KUBECONFIG"
             ),
         ),
-        (Some(403), _) => {
-            return CliError::Forbidden {
-                verb: call.verb.to_owned(),
-                resource: call.resource,
-                namespace: call.namespace.to_owned(),
-                source: Some(Box::new(error)),
-            };
-        }
         (Some(404), Some(status))
             if call.object.is_some()
                 && status.reason == "NotFound"
@@ -273,7 +286,7 @@ pub fn from_api(error: impl Into<ApiError>, call: CallContext<'_>) -> CliError {
         {
             (
                 ApiFailure::NotFound,
-                format!("{} not found in namespace {}", what(), call.namespace),
+                format!("{what} not found in namespace {namespace}"),
             )
         }
         (Some(404), _) => (
@@ -285,45 +298,28 @@ pub fn from_api(error: impl Into<ApiError>, call: CallContext<'_>) -> CliError {
         ),
         (Some(409), _) => (
             ApiFailure::Refused,
-            format!(
-                "{} already exists in namespace {}: choose another name",
-                what(),
-                call.namespace
-            ),
+            format!("{what} already exists in namespace {namespace}: choose another name"),
         ),
         (Some(400 | 422), Some(status)) => (
             ApiFailure::Refused,
             format!(
-                "the API server refused to {} {}: {}",
-                call.verb,
-                what(),
+                "the API server refused to {verb} {what}: {}",
                 status.message
             ),
         ),
         (Some(code), status) => (
             ApiFailure::Failed,
             format!(
-                "cannot {} {} in namespace {}: {} ({code})",
-                call.verb,
-                what(),
-                call.namespace,
+                "cannot {verb} {what} in namespace {namespace}: {} ({code})",
                 status.map_or_else(|| error.to_string(), |s| s.message.clone()),
             ),
         ),
         (None, _) => (
             ApiFailure::Unreachable,
             format!(
-                "cannot {} {} in namespace {}: {error}; check the cluster is reachable (kubectl cluster-info) and your kubeconfig",
-                call.verb,
-                what(),
-                call.namespace
+                "cannot {verb} {what} in namespace {namespace}: {error}; check the cluster is reachable (kubectl cluster-info) and your kubeconfig"
             ),
         ),
-    };
-    CliError::Api {
-        failure,
-        message,
-        source: Box::new(error),
     }
 }
 

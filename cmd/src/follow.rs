@@ -429,7 +429,6 @@ where
         quiet,
     };
     let mut previous: Option<Snapshot> = None;
-    // Anomalies already reported, per object and code (their text may change, e.g. a wait).
     let mut reported: Vec<(String, &'static str)> = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -446,37 +445,11 @@ where
                 )));
             }
             () = tokio::time::sleep_until(deadline) => {
-                let snapshot = tracker.snapshot(now());
-                let state = snapshot
-                    .items
-                    .iter()
-                    .map(status_line)
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                return Err(CliError::TimedOut(format!(
-                    "timed out after {}: {state}; the {} goes on in the cluster; follow it with {}",
-                    humantime::format_duration(timeout),
-                    subject.noun,
-                    subject.resume
-                )));
+                return Err(timed_out(&tracker.snapshot(now()), timeout, subject));
             }
             event = events.next() => match event {
                 Some(Ok(event)) => tracker.apply(event),
-                Some(Err(error)) => {
-                    if error.status_code() == Some(403) {
-                        return Err(from_api(error, CallContext {
-                            verb: "watch",
-                            resource: format!("the {}", subject.noun),
-                            namespace: ctx.namespace(),
-                            object: None,
-                        }));
-                    }
-                    let cause = root_cause(&error);
-                    if last_error.as_deref() != Some(cause.as_str()) {
-                        ctx.err.line(format!("warning: watch interrupted ({cause}); retrying"))?;
-                    }
-                    last_error = Some(cause);
-                }
+                Some(Err(error)) => watch_failed(ctx, error, subject, &mut last_error)?,
                 None => {
                     return Err(CliError::Failed(format!(
                         "the watch of the {} ended unexpectedly; follow it with {}",
@@ -489,44 +462,100 @@ where
         let snapshot = tracker.snapshot(now());
         if previous.as_ref() != Some(&snapshot) {
             renderer.show(&snapshot, now(), started.elapsed())?;
-            for item in &snapshot.items {
-                for anomaly in item.status.iter().flat_map(|s| &s.anomalies) {
-                    let key = (item.key.name.clone(), anomaly.code());
-                    if !reported.contains(&key) {
-                        ctx.err
-                            .line(format!("warning: {}: {anomaly}", item.key.name))?;
-                        reported.push(key);
-                    }
-                }
-            }
+            report_anomalies(ctx, &snapshot, &mut reported)?;
             previous = Some(snapshot.clone());
         }
         match snapshot.phase() {
             Phase::Succeeded => return Ok(snapshot),
-            Phase::Failed | Phase::Unknown => {
-                let reasons: Vec<String> = snapshot
-                    .items
-                    .iter()
-                    .filter_map(|i| {
-                        let status = i.status.as_ref()?;
-                        (status.phase != Phase::Succeeded).then(|| {
-                            format!(
-                                "{} {}: {}",
-                                subject.noun,
-                                i.key.name,
-                                status
-                                    .reason
-                                    .clone()
-                                    .unwrap_or_else(|| status.phase.to_string())
-                            )
-                        })
-                    })
-                    .collect();
-                return Err(CliError::Failed(reasons.join("; ")));
-            }
+            Phase::Failed | Phase::Unknown => return Err(failed(&snapshot, subject)),
             Phase::Running | Phase::Pending => {}
         }
     }
+}
+
+/// The error of a wait that ran out of time, with where each object stands.
+fn timed_out(snapshot: &Snapshot, timeout: Duration, subject: &Subject) -> CliError {
+    let state = snapshot
+        .items
+        .iter()
+        .map(status_line)
+        .collect::<Vec<_>>()
+        .join("; ");
+    CliError::TimedOut(format!(
+        "timed out after {}: {state}; the {} goes on in the cluster; follow it with {}",
+        humantime::format_duration(timeout),
+        subject.noun,
+        subject.resume
+    ))
+}
+
+/// A failed watch: a 403 ends the wait (exit 5); anything else is said once, and retried.
+fn watch_failed(
+    ctx: &Ctx,
+    error: ApiError,
+    subject: &Subject,
+    last_error: &mut Option<String>,
+) -> Result<()> {
+    if error.status_code() == Some(403) {
+        return Err(from_api(
+            error,
+            CallContext {
+                verb: "watch",
+                resource: format!("the {}", subject.noun),
+                namespace: ctx.namespace(),
+                object: None,
+            },
+        ));
+    }
+    let cause = root_cause(&error);
+    if last_error.as_deref() != Some(cause.as_str()) {
+        ctx.err
+            .line(format!("warning: watch interrupted ({cause}); retrying"))?;
+    }
+    *last_error = Some(cause);
+    Ok(())
+}
+
+/// Says each anomaly once per object and code (their text may change, e.g. a wait).
+fn report_anomalies(
+    ctx: &Ctx,
+    snapshot: &Snapshot,
+    reported: &mut Vec<(String, &'static str)>,
+) -> Result<()> {
+    for item in &snapshot.items {
+        for anomaly in item.status.iter().flat_map(|s| &s.anomalies) {
+            let key = (item.key.name.clone(), anomaly.code());
+            if !reported.contains(&key) {
+                ctx.err
+                    .line(format!("warning: {}: {anomaly}", item.key.name))?;
+                reported.push(key);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The error of a wait that ended in a failure: the reason of each object that did not succeed.
+fn failed(snapshot: &Snapshot, subject: &Subject) -> CliError {
+    let reasons: Vec<String> = snapshot
+        .items
+        .iter()
+        .filter_map(|i| {
+            let status = i.status.as_ref()?;
+            (status.phase != Phase::Succeeded).then(|| {
+                format!(
+                    "{} {}: {}",
+                    subject.noun,
+                    i.key.name,
+                    status
+                        .reason
+                        .clone()
+                        .unwrap_or_else(|| status.phase.to_string())
+                )
+            })
+        })
+        .collect();
+    CliError::Failed(reasons.join("; "))
 }
 
 /// The innermost cause of an error: what actually went wrong, without the layers' prefixes.
