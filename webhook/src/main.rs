@@ -82,6 +82,60 @@ async fn shutdown_signal() {
     }
 }
 
+/// The serving certificate: generated (and its CA patched into the webhook configurations,
+/// retried until it works) with `--self-signed`, else read from the files and reloaded when
+/// they change.
+async fn certificates(
+    args: &Args,
+    client: &kube::Client,
+    metrics: &Metrics,
+    cancel: &CancellationToken,
+) -> anyhow::Result<Arc<tls::CertificateStore>> {
+    if !args.self_signed {
+        let store = tls::CertificateStore::new(
+            tls::load_files(&args.tls_cert, &args.tls_key)?,
+            metrics.not_after(),
+        );
+        tokio::spawn(tls::watch_files(
+            store.clone(),
+            args.tls_cert.clone(),
+            args.tls_key.clone(),
+            Duration::from_secs(args.cert_reload_seconds.max(1)),
+            cancel.clone(),
+        ));
+        return Ok(store);
+    }
+    let bundle =
+        selfsigned::ensure_secret(client, &args.namespace, &args.tls_secret, &args.service).await?;
+    let patch_client = client.clone();
+    let (validating, mutating) = (
+        args.validating_webhook_configuration.clone(),
+        args.mutating_webhook_configuration.clone(),
+    );
+    let ca = bundle.ca_pem.clone();
+    let patch_cancel = cancel.clone();
+    tokio::spawn(async move {
+        loop {
+            match selfsigned::patch_ca_bundles(&patch_client, &validating, &mutating, &ca).await {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot patch the caBundle yet; retrying in 30 s")
+                }
+            }
+            tokio::select! {
+                () = patch_cancel.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_secs(30)) => {}
+            }
+        }
+    });
+    let loaded = tls::load_pem(
+        bundle.cert_pem.as_bytes(),
+        bundle.key_pem.as_bytes(),
+        " of the generated certificate",
+    )?;
+    Ok(tls::CertificateStore::new(loaded, metrics.not_after()))
+}
+
 async fn run(args: Args) -> anyhow::Result<()> {
     let policy = Arc::new(load_policy(&args)?);
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -93,50 +147,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let mut watches = watch::spawn_all(client.clone(), writers, cancel.clone());
     let metrics = Arc::new(Metrics::new());
 
-    let loaded = if args.self_signed {
-        let bundle =
-            selfsigned::ensure_secret(&client, &args.namespace, &args.tls_secret, &args.service)
-                .await?;
-        let patch_client = client.clone();
-        let (validating, mutating) = (
-            args.validating_webhook_configuration.clone(),
-            args.mutating_webhook_configuration.clone(),
-        );
-        let ca = bundle.ca_pem.clone();
-        let patch_cancel = cancel.clone();
-        tokio::spawn(async move {
-            loop {
-                match selfsigned::patch_ca_bundles(&patch_client, &validating, &mutating, &ca).await
-                {
-                    Ok(()) => return,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot patch the caBundle yet; retrying in 30 s")
-                    }
-                }
-                tokio::select! {
-                    () = patch_cancel.cancelled() => return,
-                    () = tokio::time::sleep(Duration::from_secs(30)) => {}
-                }
-            }
-        });
-        tls::load_pem(
-            bundle.cert_pem.as_bytes(),
-            bundle.key_pem.as_bytes(),
-            " of the generated certificate",
-        )?
-    } else {
-        tls::load_files(&args.tls_cert, &args.tls_key)?
-    };
-    let store = tls::CertificateStore::new(loaded, metrics.not_after());
-    if !args.self_signed {
-        tokio::spawn(tls::watch_files(
-            store.clone(),
-            args.tls_cert.clone(),
-            args.tls_key.clone(),
-            Duration::from_secs(args.cert_reload_seconds.max(1)),
-            cancel.clone(),
-        ));
-    }
+    let store = certificates(&args, &client, &metrics, &cancel).await?;
     let tls_config = tls::server_config(store)?;
     // One line per decision, formatted here and written by a thread of its own: a review never
     // waits on stdout; lines a slow reader cannot take are dropped and counted.

@@ -1,0 +1,116 @@
+//! Admission throughput, latency and memory, against a baseline.
+//!
+//! `cargo bench -p medusa-webhook --bench admission` starts, as child processes, (1) the real
+//! webhook server on 127.0.0.1 as deployed (release profile, its JSON decision line per review
+//! written to stdout, a pipe this bench drains) with caches holding 10,000 Secret metadata
+//! entries, 2,000 MedusaBackups and 200 clusters, and (2) a baseline: an axum and rustls
+//! endpoint with the same TLS setup that answers "allowed" with the request's uid, as any webhook
+//! the API server accepts must (so it reads the review's uid). It drives each with the same
+//! realistic mix of reviews from several concurrent keep-alive HTTPS clients, and prints reviews
+//! per second, p50, p99 and p99.9 latency, the server's peak RSS, the decision lines received,
+//! and the ratio.
+//!
+//! The two servers are measured in alternating rounds and the median round of each is reported,
+//! so that a noisy neighbour on a shared machine does not decide the ratio.
+//!
+//! `MEDUSA_BENCH_ROLE=engine` instead measures the engine alone, in process, per kind of review
+//! (`MEDUSA_BENCH_ONLY=<text>` keeps the kinds whose label contains the text, for profiling).
+//!
+//! `BENCH_LOGS=0` runs the webhook without its decision log, to see what the log costs.
+//!
+//! Environment: `BENCH_SECONDS` (measured seconds per round, default 5), `BENCH_ROUNDS`
+//! (default 5), `BENCH_CLIENTS` (concurrent connections, default 16), `BENCH_REPORT` (also
+//! write the report to this file).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)] // a bench binary
+
+mod engine;
+mod load;
+mod report;
+mod roles;
+mod workload;
+
+use std::sync::Arc;
+
+/// mimalloc: the request path allocates many short-lived objects from several threads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    match std::env::var("MEDUSA_BENCH_ROLE").as_deref() {
+        Ok("engine") => {
+            let (rows, mean) = engine::engine_cost(20_000);
+            for (label, micros) in rows {
+                println!("{micros:>8.2} µs  {label}");
+            }
+            println!("{mean:>8.2} µs  weighted mean of the mix");
+            return;
+        }
+        Ok(role) => {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(roles::serve(role));
+            return;
+        }
+        Err(_) => {}
+    }
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        // `cargo test --benches` and IDE discovery: nothing to list.
+        return;
+    }
+    let settings = load::Settings {
+        seconds: env_or("BENCH_SECONDS", 5),
+        clients: env_or("BENCH_CLIENTS", 16),
+    };
+    let rounds: usize = env_or("BENCH_ROUNDS", 5).max(1);
+    let dir = std::env::temp_dir().join(format!("medusa-webhook-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bundle = medusa_webhook::selfsigned::generate(vec!["localhost".into()]).unwrap();
+    let tls = load::Tls {
+        cert: dir.join("tls.crt"),
+        key: dir.join("tls.key"),
+        ca_pem: Arc::from(bundle.ca_pem.as_str()),
+    };
+    std::fs::write(&tls.cert, &bundle.cert_pem).unwrap();
+    std::fs::write(&tls.key, &bundle.key_pem).unwrap();
+    println!(
+        "medusa-webhook admission bench: {} keep-alive HTTPS clients, {rounds} alternating rounds of {} s measured after 2 s warm-up",
+        settings.clients, settings.seconds
+    );
+    println!(
+        "caches: {} Secret metadata entries, {} MedusaBackups, {} K8ssandraClusters",
+        workload::SECRETS,
+        workload::NAMESPACES * workload::CLUSTERS_PER_NAMESPACE * workload::BACKUPS_PER_CLUSTER,
+        workload::NAMESPACES * workload::CLUSTERS_PER_NAMESPACE
+    );
+    let mut webhook_runs = Vec::new();
+    let mut baseline_runs = Vec::new();
+    for round in 1..=rounds {
+        let webhook = load::drive("webhook", &tls, &settings);
+        let baseline = load::drive("baseline", &tls, &settings);
+        println!("{}", report::round_line(round, &webhook, &baseline));
+        webhook_runs.push(webhook);
+        baseline_runs.push(baseline);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let report = report::report(webhook_runs, baseline_runs);
+    println!("\n{report}");
+    if let Ok(path) = std::env::var("BENCH_REPORT") {
+        std::fs::write(&path, &report).unwrap();
+    }
+}
