@@ -440,34 +440,41 @@ fn main() {
             std::thread::sleep(Duration::from_secs(3600));
         }
     }
+    let text = measure(runs, &home, &config);
+    print!("{text}");
+    if let Ok(path) = std::env::var("BENCH_REPORT") {
+        std::fs::write(path, &text).unwrap();
+    }
+}
+
+/// The timings and memory of both commands, as the report's lines.
+fn measure(runs: usize, home: &Path, config: &Path) -> String {
     let medusa = env!("CARGO_BIN_EXE_kubectl-medusa");
     let medusa_list = ["backup", "list"];
     let kubectl_get = ["get", "medusabackups"];
     let with_kubectl = kubectl_present();
 
     // Warm up both, and kubectl's discovery cache.
-    timed(command(medusa, &medusa_list, &home, &config));
+    timed(command(medusa, &medusa_list, home, config));
     if with_kubectl {
-        timed(command("kubectl", &kubectl_get, &home, &config));
+        timed(command("kubectl", &kubectl_get, home, config));
     }
     let mut ours = Stats { runs: Vec::new() };
     let mut theirs = Stats { runs: Vec::new() };
     for _ in 0..runs {
         ours.runs
-            .push(timed(command(medusa, &medusa_list, &home, &config)));
+            .push(timed(command(medusa, &medusa_list, home, config)));
         if with_kubectl {
             theirs
                 .runs
-                .push(timed(command("kubectl", &kubectl_get, &home, &config)));
+                .push(timed(command("kubectl", &kubectl_get, home, config)));
         }
     }
     let mut help = Stats { runs: Vec::new() };
     for _ in 0..50 {
-        help.runs
-            .push(timed(command(medusa, &["--help"], &home, &config)));
+        help.runs.push(timed(command(medusa, &["--help"], home, config)));
     }
-    let rss = peak_rss_kib(medusa, &medusa_list, &home, &config);
-
+    let rss = peak_rss_kib(medusa, &medusa_list, home, config);
     let mut report = vec![
         format!(
             "kubectl-medusa list bench: {BACKUPS} MedusaBackups and {BACKUPS} MedusaBackupJobs from a local API server (HTTP on 127.0.0.1)"
@@ -500,9 +507,5 @@ fn main() {
         "peak RSS of backup list",
         if rss_mib < 30.0 { "MET" } else { "NOT MET" }
     ));
-    let text = report.join("\n") + "\n";
-    print!("{text}");
-    if let Ok(path) = std::env::var("BENCH_REPORT") {
-        std::fs::write(path, &text).unwrap();
-    }
+    report.join("\n") + "\n"
 }
