@@ -472,7 +472,8 @@ fn measure(runs: usize, home: &Path, config: &Path) -> String {
     }
     let mut help = Stats { runs: Vec::new() };
     for _ in 0..50 {
-        help.runs.push(timed(command(medusa, &["--help"], home, config)));
+        help.runs
+            .push(timed(command(medusa, &["--help"], home, config)));
     }
     let rss = peak_rss_kib(medusa, &medusa_list, home, config);
     let mut report = vec![

@@ -188,44 +188,148 @@ fn unauthorized() -> http::Response<super::ResponseBody> {
     )
 }
 
+/// A CA, and a serving certificate for 127.0.0.1 and localhost it signed, with its key.
+fn certificates() -> (
+    CertifiedIssuer<'static, KeyPair>,
+    rcgen::Certificate,
+    KeyPair,
+) {
+    let mut ca_params = certificate_params(Vec::new(), "fake-apiserver CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca =
+        CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("a key")).expect("a CA");
+    let mut serving = certificate_params(
+        vec!["127.0.0.1".to_owned(), "localhost".to_owned()],
+        "fake-apiserver",
+    );
+    serving.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let serving_key = KeyPair::generate().expect("a key");
+    let serving_cert = serving
+        .signed_by(&serving_key, &ca)
+        .expect("a serving certificate");
+    (ca, serving_cert, serving_key)
+}
+
+/// TLS with the serving certificate; client certificates signed by the CA are verified (and
+/// name a user), none is needed (a token may name one instead).
+fn server_config(
+    ca: &CertifiedIssuer<'static, KeyPair>,
+    serving_cert: &rcgen::Certificate,
+    serving_key: &KeyPair,
+) -> rustls::ServerConfig {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from(ca.der().to_vec()))
+        .expect("the CA as a root");
+    let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
+        .allow_unauthenticated()
+        .build()
+        .expect("a client verifier");
+    let mut config = rustls::ServerConfig::builder()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(
+            vec![CertificateDer::from(serving_cert.der().to_vec())],
+            PrivateKeyDer::from_pem_slice(serving_key.serialize_pem().as_bytes())
+                .expect("a PEM key"),
+        )
+        .expect("a TLS configuration");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config
+}
+
+/// Who sent a request: the user of its bearer token, else of its client certificate.
+fn user_of(
+    request: &http::Request<Body>,
+    known: &Mutex<Users>,
+    certificate_user: Option<String>,
+) -> Option<String> {
+    let token = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match token {
+        Some(token) => known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .tokens
+            .get(token)
+            .cloned(),
+        None => certificate_user,
+    }
+}
+
 impl Fake {
+    /// Answers one request over HTTPS, as `user`.
+    async fn answer_https(
+        &self,
+        request: http::Request<Body>,
+        user: String,
+    ) -> http::Response<super::ResponseBody> {
+        let (parts, body) = request.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        self.answer(Incoming {
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().map(str::to_owned),
+            content_type: parts
+                .headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            body,
+            user: Some(user),
+        })
+        .await
+    }
+
+    /// Serves one TLS connection: each request answered as the user its token or client
+    /// certificate names, 401 without one.
+    async fn serve_connection(
+        self,
+        tls: tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+        known: Arc<Mutex<Users>>,
+    ) {
+        let certificate_user = tls
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|certs| certs.first())
+            .and_then(|cert| {
+                known
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .certificates
+                    .get(cert.as_ref())
+                    .cloned()
+            });
+        let service = hyper::service::service_fn(move |request: http::Request<Body>| {
+            let fake = self.clone();
+            let user = user_of(&request, &known, certificate_user.clone());
+            async move {
+                Ok::<_, std::convert::Infallible>(match user {
+                    Some(user) => fake.answer_https(request, user).await,
+                    None => unauthorized(),
+                })
+            }
+        });
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(tls), service)
+            .await;
+    }
+
     /// Serves this fake on `https://127.0.0.1:<free port>` until the returned value is dropped.
     pub async fn serve_https(&self) -> Served {
-        let mut ca_params = certificate_params(Vec::new(), "fake-apiserver CA");
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("a key"))
-            .expect("a CA");
-        let mut serving = certificate_params(
-            vec!["127.0.0.1".to_owned(), "localhost".to_owned()],
-            "fake-apiserver",
-        );
-        serving.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let serving_key = KeyPair::generate().expect("a key");
-        let serving_cert = serving
-            .signed_by(&serving_key, &ca)
-            .expect("a serving certificate");
-
-        let mut roots = rustls::RootCertStore::empty();
-        roots
-            .add(CertificateDer::from(ca.der().to_vec()))
-            .expect("the CA as a root");
-        let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
-            .allow_unauthenticated()
-            .build()
-            .expect("a client verifier");
-        let mut config = rustls::ServerConfig::builder()
-            .with_client_cert_verifier(verifier)
-            .with_single_cert(
-                vec![CertificateDer::from(serving_cert.der().to_vec())],
-                PrivateKeyDer::from_pem_slice(serving_key.serialize_pem().as_bytes())
-                    .expect("a PEM key"),
-            )
-            .expect("a TLS configuration");
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let (ca, serving_cert, serving_key) = certificates();
+        let config = server_config(&ca, &serving_cert, &serving_key);
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -239,75 +343,11 @@ impl Fake {
                 let Ok((tcp, _)) = listener.accept().await else {
                     continue;
                 };
-                let acceptor = acceptor.clone();
-                let fake = fake.clone();
-                let known = known.clone();
+                let (acceptor, fake, known) = (acceptor.clone(), fake.clone(), known.clone());
                 tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(tcp).await else {
-                        return;
-                    };
-                    let certificate_user = tls
-                        .get_ref()
-                        .1
-                        .peer_certificates()
-                        .and_then(|certs| certs.first())
-                        .and_then(|cert| {
-                            known
-                                .lock()
-                                .unwrap_or_else(PoisonError::into_inner)
-                                .certificates
-                                .get(cert.as_ref())
-                                .cloned()
-                        });
-                    let service =
-                        hyper::service::service_fn(move |request: http::Request<Body>| {
-                            let fake = fake.clone();
-                            let known = known.clone();
-                            let certificate_user = certificate_user.clone();
-                            async move {
-                                let token = request
-                                    .headers()
-                                    .get("authorization")
-                                    .and_then(|v| v.to_str().ok())
-                                    .and_then(|v| v.strip_prefix("Bearer "))
-                                    .map(str::to_owned);
-                                let user = match token {
-                                    Some(token) => known
-                                        .lock()
-                                        .unwrap_or_else(PoisonError::into_inner)
-                                        .tokens
-                                        .get(&token)
-                                        .cloned(),
-                                    None => certificate_user,
-                                };
-                                let Some(user) = user else {
-                                    return Ok::<_, std::convert::Infallible>(unauthorized());
-                                };
-                                let (parts, body) = request.into_parts();
-                                let body = body
-                                    .collect()
-                                    .await
-                                    .map(|b| b.to_bytes())
-                                    .unwrap_or_default();
-                                Ok(fake
-                                    .answer(Incoming {
-                                        method: parts.method.to_string(),
-                                        path: parts.uri.path().to_owned(),
-                                        query: parts.uri.query().map(str::to_owned),
-                                        content_type: parts
-                                            .headers
-                                            .get("content-type")
-                                            .and_then(|v| v.to_str().ok())
-                                            .map(str::to_owned),
-                                        body,
-                                        user: Some(user),
-                                    })
-                                    .await)
-                            }
-                        });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(tls), service)
-                        .await;
+                    if let Ok(tls) = acceptor.accept(tcp).await {
+                        fake.serve_connection(tls, known).await;
+                    }
                 });
             }
         });
