@@ -111,6 +111,29 @@ async fn c2_a_prefix_in_a_configuration_warns_that_it_is_never_used(h: &Harness)
     warned(&warnings, "C2", "prefix \"shared\" is never used", &what)
 }
 
+/// Creates K8ssandraCluster `name` referencing configuration `shared`, once the webhook's
+/// cache has seen the configuration.
+async fn cluster_using_shared(h: &Harness, namespace: &str, name: &str) -> Outcome {
+    let mut value = cluster(namespace, name, Storage::prefix_only(name));
+    value["spec"]["medusa"]["medusaConfigurationRef"] = json!({"name": "shared"});
+    eventually(
+        "the cluster referencing shared admitted",
+        Duration::from_secs(20),
+        || {
+            let value = value.clone();
+            async move {
+                let answer = submit(&h.client, namespace, value, false).await?;
+                match answer.refusal {
+                    None => Ok(Some(())),
+                    Some(message) if message.contains("[K2]") => Ok(None),
+                    Some(message) => Err(Failure::new(format!("unexpected refusal: {message}"))),
+                }
+            }
+        },
+    )
+    .await
+}
+
 async fn c3_a_configuration_in_use_cannot_be_deleted(h: &Harness) -> Outcome {
     let namespace = h.namespace(true).await?;
     create(
@@ -120,25 +143,7 @@ async fn c3_a_configuration_in_use_cannot_be_deleted(h: &Harness) -> Outcome {
     )
     .await?;
     let name = format!("c3-{}", h.run);
-    let mut value = cluster(&namespace, &name, Storage::prefix_only(&name));
-    value["spec"]["medusa"]["medusaConfigurationRef"] = json!({"name": "shared"});
-    eventually(
-        "the cluster referencing shared admitted",
-        Duration::from_secs(20),
-        || {
-            let value = value.clone();
-            let namespace = namespace.clone();
-            async move {
-                let answer = submit(&h.client, &namespace, value, false).await?;
-                match answer.refusal {
-                    None => Ok(Some(())),
-                    Some(message) if message.contains("[K2]") => Ok(None),
-                    Some(message) => Err(Failure::new(format!("unexpected refusal: {message}"))),
-                }
-            }
-        },
-    )
-    .await?;
+    cluster_using_shared(h, &namespace, &name).await?;
     let what = format!(
         "deleting MedusaConfiguration {namespace}/shared while K8ssandraCluster {name} uses it"
     );

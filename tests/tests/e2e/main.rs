@@ -26,7 +26,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use medusa_e2e::cluster::{Detection, detect};
+use medusa_e2e::cluster::{Detection, Source, detect};
 use medusa_e2e::{Failure, Harness, Outcome};
 
 /// A scenario.
@@ -115,52 +115,60 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async move {
-        let started = Instant::now();
-        let harness =
-            match tokio::time::timeout(Duration::from_secs(180), Harness::start(&source)).await {
-                Ok(Ok(harness)) => harness,
-                Ok(Err(e)) => {
-                    println!("e2e: set-up failed: {e}");
-                    return ExitCode::FAILURE;
-                }
-                Err(_) => {
-                    println!("e2e: set-up did not finish in 180 s");
-                    return ExitCode::FAILURE;
-                }
-            };
-        println!("e2e: against {} (run {})", harness.description, harness.run);
-        let harness_ref = &harness;
-        let mut results: Vec<(String, Outcome)> = futures::stream::iter(parallel)
-            .map(|(name, scenario)| run_one(harness_ref, name, scenario))
-            .buffer_unordered(4)
-            .collect()
-            .await;
-        for (name, scenario) in exclusive {
-            results.push(run_one(harness_ref, name, scenario).await);
-        }
-        let total = results.len();
-        let failures: Vec<(String, Failure)> = results
-            .into_iter()
-            .filter_map(|(name, outcome)| outcome.err().map(|e| (name, e)))
-            .collect();
-        for (name, failure) in &failures {
-            println!("\n---- {name} ----\n{failure}");
-        }
-        let problems = harness.cleanup().await;
-        for problem in &problems {
-            println!("e2e: cleanup: cannot remove {problem}");
-        }
-        println!(
-            "\ne2e: {} failed, {} passed in {:.1}s",
-            failures.len(),
-            total - failures.len(),
-            started.elapsed().as_secs_f64()
-        );
-        if failures.is_empty() && problems.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        }
-    })
+    runtime.block_on(run_all(source, parallel, exclusive))
+}
+
+/// Starts the harness, runs the parallel scenarios four at a time and the exclusive ones one by
+/// one, reports the failures and cleans up.
+async fn run_all(
+    source: Source,
+    parallel: Vec<(&'static str, Scenario)>,
+    exclusive: Vec<(&'static str, Scenario)>,
+) -> ExitCode {
+    let started = Instant::now();
+    let harness =
+        match tokio::time::timeout(Duration::from_secs(180), Harness::start(&source)).await {
+            Ok(Ok(harness)) => harness,
+            Ok(Err(e)) => {
+                println!("e2e: set-up failed: {e}");
+                return ExitCode::FAILURE;
+            }
+            Err(_) => {
+                println!("e2e: set-up did not finish in 180 s");
+                return ExitCode::FAILURE;
+            }
+        };
+    println!("e2e: against {} (run {})", harness.description, harness.run);
+    let harness_ref = &harness;
+    let mut results: Vec<(String, Outcome)> = futures::stream::iter(parallel)
+        .map(|(name, scenario)| run_one(harness_ref, name, scenario))
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    for (name, scenario) in exclusive {
+        results.push(run_one(harness_ref, name, scenario).await);
+    }
+    let total = results.len();
+    let failures: Vec<(String, Failure)> = results
+        .into_iter()
+        .filter_map(|(name, outcome)| outcome.err().map(|e| (name, e)))
+        .collect();
+    for (name, failure) in &failures {
+        println!("\n---- {name} ----\n{failure}");
+    }
+    let problems = harness.cleanup().await;
+    for problem in &problems {
+        println!("e2e: cleanup: cannot remove {problem}");
+    }
+    println!(
+        "\ne2e: {} failed, {} passed in {:.1}s",
+        failures.len(),
+        total - failures.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if failures.is_empty() && problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
