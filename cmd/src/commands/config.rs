@@ -14,7 +14,7 @@ use medusa_crds::status::{ConfigurationState, configuration_state};
 use medusa_crds::*;
 use serde_json::Value;
 
-use super::{delete_named, fields, print_object, print_unless_table, submit};
+use super::{delete_named, fields, print_as_data, print_object, print_unless_table, submit};
 use crate::api::{self, Scope};
 use crate::checks;
 use crate::cli::{DeleteArgs, DryRun, ListOutput, NameArgs, ObjectOutput, SimpleListArgs};
@@ -349,12 +349,8 @@ async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
 async fn describe(ctx: &Ctx, args: NameArgs, check: bool) -> Result<()> {
     let namespace = ctx.namespace().to_owned();
     let configuration = api::get::<MedusaConfiguration>(ctx, &namespace, &args.name).await?;
-    if !check {
-        match args.output {
-            ListOutput::Json => return ctx.out.write(&output::json(&configuration)?),
-            ListOutput::Yaml => return ctx.out.write(&output::yaml(&configuration)?),
-            _ => {}
-        }
+    if !check && print_as_data(ctx, &configuration, args.output)? {
+        return Ok(());
     }
     let storage = configuration.storage();
     let state = configuration_state(&configuration);

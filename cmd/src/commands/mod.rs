@@ -39,6 +39,16 @@ pub fn print_object<K: Kind>(ctx: &Ctx, object: &K, format: ObjectOutput) -> Res
     }
 }
 
+/// Prints what `describe` shows as data when `-o json|yaml` asks; `false` for the text formats.
+pub fn print_as_data<T: Serialize>(ctx: &Ctx, data: &T, format: ListOutput) -> Result<bool> {
+    match format {
+        ListOutput::Json => ctx.out.write(&output::json(data)?)?,
+        ListOutput::Yaml => ctx.out.write(&output::yaml(data)?)?,
+        ListOutput::Table | ListOutput::Wide | ListOutput::Name => return Ok(false),
+    }
+    Ok(true)
+}
+
 /// Prints a list of objects as `-o json|yaml|name` asks; `false` for table formats.
 pub fn print_list<T: Serialize>(
     ctx: &Ctx,

@@ -14,8 +14,8 @@ use medusa_crds::status::{Phase, restore_status};
 use medusa_crds::*;
 
 use super::{
-    delete_named, fields, list_headers, list_objects, print_object, print_unless_table,
-    push_progress_cells, row_start, submit, timestamped, when,
+    delete_named, fields, list_headers, list_objects, print_as_data, print_object,
+    print_unless_table, push_progress_cells, row_start, submit, timestamped, when,
 };
 use crate::api::{self, Scope};
 use crate::catalog::{backup_rows, latest};
@@ -371,10 +371,8 @@ async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
 async fn describe(ctx: &Ctx, args: NameArgs) -> Result<()> {
     let namespace = ctx.namespace().to_owned();
     let job = api::get::<MedusaRestoreJob>(ctx, &namespace, &args.name).await?;
-    match args.output {
-        ListOutput::Json => return ctx.out.write(&output::json(&job)?),
-        ListOutput::Yaml => return ctx.out.write(&output::yaml(&job)?),
-        _ => {}
+    if print_as_data(ctx, &job, args.output)? {
+        return Ok(());
     }
     let status = restore_status(&job, None, ctx.now, Graces::default());
     let raw = job.status.clone().unwrap_or_default();

@@ -13,7 +13,7 @@ use medusa_crds::status::task_status;
 use medusa_crds::*;
 
 use super::{
-    delete_named, fields, follow_tasks, list_headers, list_objects, print_object,
+    delete_named, fields, follow_tasks, list_headers, list_objects, print_as_data, print_object,
     print_unless_table, push_progress_cells, row_start, submit, timestamped, when,
 };
 use crate::api::{self, Scope};
@@ -22,7 +22,7 @@ use crate::cli::{DeleteArgs, DryRun, ListOutput, NameArgs, SimpleListArgs, Watch
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::manifest;
-use crate::output::{self, Column, table, took};
+use crate::output::{Column, table, took};
 
 // === The command line ===
 
@@ -361,10 +361,8 @@ async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
 async fn describe(ctx: &Ctx, args: NameArgs) -> Result<()> {
     let namespace = ctx.namespace().to_owned();
     let task = api::get::<MedusaTask>(ctx, &namespace, &args.name).await?;
-    match args.output {
-        ListOutput::Json => return ctx.out.write(&output::json(&task)?),
-        ListOutput::Yaml => return ctx.out.write(&output::yaml(&task)?),
-        _ => {}
+    if print_as_data(ctx, &task, args.output)? {
+        return Ok(());
     }
     let status = task_status(&task, ctx.now, Graces::default());
     let raw = task.status.clone().unwrap_or_default();

@@ -37,24 +37,14 @@ pub(super) async fn describe(ctx: &Ctx, args: NameArgs) -> Result<()> {
             .into_iter()
             .filter(|r| r.spec.backup == args.name)
             .collect();
-    match args.output {
-        ListOutput::Json => {
-            return ctx.out.write(&output::json(&Description {
-                backup: &row,
-                job: job.as_ref(),
-                record: record.as_ref(),
-                restores: restores.iter().collect(),
-            })?);
-        }
-        ListOutput::Yaml => {
-            return ctx.out.write(&output::yaml(&Description {
-                backup: &row,
-                job: job.as_ref(),
-                record: record.as_ref(),
-                restores: restores.iter().collect(),
-            })?);
-        }
-        _ => {}
+    let description = Description {
+        backup: &row,
+        job: job.as_ref(),
+        record: record.as_ref(),
+        restores: restores.iter().collect(),
+    };
+    if print_as_data(ctx, &description, args.output)? {
+        return Ok(());
     }
     ctx.out.write(&describe_text(ctx, &row, &restores))
 }

@@ -20,8 +20,8 @@ use medusa_crds::*;
 use serde::Serialize;
 
 use super::{
-    anomaly_codes, fields, follow_backups, list_headers, need_targets, nothing_found, print_list,
-    row_start, submit, when,
+    anomaly_codes, fields, follow_backups, list_headers, need_targets, nothing_found,
+    print_as_data, print_list, row_start, submit, when,
 };
 use crate::api::{self, Scope};
 use crate::catalog::{BackupRow, backup_rows, latest};
