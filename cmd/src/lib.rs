@@ -22,7 +22,6 @@ pub fn version() -> &'static str {
 }
 
 pub mod api;
-pub mod catalog;
 pub mod checks;
 pub mod cli;
 pub mod commands;

@@ -3,11 +3,13 @@
 //! * [`types`]: the six `medusa.k8ssandra.io/v1alpha1` kinds, field for field as the operator's
 //!   CRDs, plus the parts of K8ssandraCluster and CassandraDatacenter that Medusa needs.
 
+pub mod catalog;
 pub mod compat;
 pub mod crdgen;
 pub mod cron;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
+pub mod health;
 pub mod kinds;
 pub mod merge;
 pub mod naming;

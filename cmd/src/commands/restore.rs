@@ -18,7 +18,7 @@ use super::{
     print_unless_table, push_progress_cells, row_start, submit, timestamped, when,
 };
 use crate::api::{self, Scope};
-use crate::catalog::{backup_rows, latest};
+use medusa_crds::catalog::{backup_rows, latest};
 use crate::checks;
 use crate::cli::{DeleteArgs, DryRun, ListOutput, NameArgs, SimpleListArgs, WatchArgs};
 use crate::context::Ctx;

@@ -17,7 +17,7 @@ use super::{
     need_targets, print_object, print_unless_table, row_start, submit, when,
 };
 use crate::api::{self, Scope};
-use crate::catalog::{ScheduleRun, backup_rows, schedule_runs};
+use medusa_crds::catalog::{BackupRow, ScheduleRun, backup_rows, schedule_runs};
 use crate::checks;
 use crate::cli::{CreateArgs, DeleteArgs, DryRun, ListOutput, SimpleListArgs};
 use crate::context::Ctx;
@@ -193,7 +193,7 @@ async fn create(ctx: &Ctx, args: ScheduleCreateArgs) -> Result<()> {
 /// What the runs of schedules are found in: the backups (jobs joined with their records) and
 /// the tasks, fetched once for every schedule shown.
 struct History {
-    backups: Vec<crate::catalog::BackupRow>,
+    backups: Vec<BackupRow>,
     tasks: Vec<MedusaTask>,
 }
 

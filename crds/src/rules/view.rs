@@ -134,7 +134,7 @@ impl StorageLocation {
 }
 
 /// An object's namespace and name.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct ObjectKey {
     /// Namespace.
     pub namespace: String,

@@ -26,7 +26,7 @@ fn select_for_delete(
     if let Some(older) = args.older_than {
         let older =
             Duration::from_std(older).map_err(|e| CliError::usage(format!("--older-than: {e}")))?;
-        selected.retain(|b| crate::catalog::record_started(b).is_some_and(|t| ctx.now - t > older));
+        selected.retain(|b| catalog::record_started(b).is_some_and(|t| ctx.now - t > older));
     }
     if let Some(keep) = args.keep_last {
         // Per datacenter: keep the newest `keep`.
@@ -40,7 +40,7 @@ fn select_for_delete(
         selected = by_dc
             .into_values()
             .flat_map(|mut list| {
-                list.sort_by_key(|b| Reverse(crate::catalog::record_started(b)));
+                list.sort_by_key(|b| Reverse(catalog::record_started(b)));
                 list.into_iter().skip(keep)
             })
             .collect();

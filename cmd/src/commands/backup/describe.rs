@@ -84,10 +84,10 @@ pub fn describe_text(ctx: &Ctx, row: &BackupRow, restores: &[MedusaRestoreJob]) 
             match (&row.size, &row.backup, row.origin) {
                 (Some(size), _, _) => size.clone(),
                 (None, None, _) => "<none> (no MedusaBackup record)".into(),
-                (None, Some(_), crate::catalog::Origin::Sync) => {
+                (None, Some(_), catalog::Origin::Sync) => {
                     "<none> (imported by a sync: Medusa's summary has no size)".into()
                 }
-                (None, Some(_), crate::catalog::Origin::Job) => "<none>".into(),
+                (None, Some(_), catalog::Origin::Job) => "<none>".into(),
             },
         ),
     ]);

@@ -24,7 +24,7 @@ use super::{
     print_as_data, print_list, row_start, submit, when,
 };
 use crate::api::{self, Scope};
-use crate::catalog::{BackupRow, backup_rows, latest};
+use medusa_crds::catalog::{self, BackupRow, backup_rows, latest};
 use crate::checks;
 use crate::cli::{DryRun, ListOutput, NameArgs, ObjectOutput};
 use crate::context::Ctx;

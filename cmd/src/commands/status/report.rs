@@ -11,7 +11,7 @@ use medusa_crds::*;
 
 use super::*;
 use crate::api::{self, Scope};
-use crate::catalog::{BackupRow, backup_rows, latest, schedule_runs};
+use medusa_crds::catalog::{BackupRow, backup_rows, latest, schedule_runs};
 
 fn operation(kind: impl Into<String>, name: &str, detail: impl Into<String>) -> OperationLine {
     OperationLine {

@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use medusa_crds::backup::parse_human_size;
-use medusa_crds::naming::scheduled_run;
-use medusa_crds::operator::meaningful;
-use medusa_crds::rules::ObjectKey;
-use medusa_crds::status::task_status;
-use medusa_crds::status::{DerivedStatus, Graces, Phase, backup_job_status, backup_status};
-use medusa_crds::{
+use crate::backup::parse_human_size;
+use crate::naming::scheduled_run;
+use crate::operator::meaningful;
+use crate::rules::ObjectKey;
+use crate::status::task_status;
+use crate::status::{DerivedStatus, Graces, Phase, backup_job_status, backup_status};
+use crate::{
     MedusaBackup, MedusaBackupJob, MedusaBackupSchedule, MedusaTask, Operation, OperationType,
 };
 use serde::Serialize;
@@ -156,7 +156,7 @@ pub fn record_started(backup: &MedusaBackup) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use medusa_crds::fixtures::instant;
+    use crate::fixtures::instant;
 
     fn now() -> DateTime<Utc> {
         instant("2024-05-01T12:00:00Z")
