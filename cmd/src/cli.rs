@@ -9,10 +9,12 @@ use crate::commands::auth::AuthCommand;
 use crate::commands::backup::BackupCommand;
 use crate::commands::completion::{CompleteArgs, CompletionArgs};
 use crate::commands::config::ConfigCommand;
+use crate::commands::logs::LogsArgs;
+use crate::commands::purge::PurgeArgs;
 use crate::commands::restore::RestoreCommand;
 use crate::commands::schedule::ScheduleCommand;
 use crate::commands::status::StatusArgs;
-use crate::commands::tasks::{PurgeArgs, SyncArgs, TaskCommand};
+use crate::commands::tasks::{SyncArgs, TaskCommand};
 use crate::commands::validate::ValidateArgs;
 use crate::commands::version::VersionArgs;
 
@@ -190,6 +192,8 @@ pub enum Command {
     Config(ConfigCommand),
     /// One screen: configuration, Medusa containers, last backup, running jobs, schedules.
     Status(StatusArgs),
+    /// The Medusa logs of the pods a backup, restore or task ran on, interleaved by time.
+    Logs(LogsArgs),
     /// Run the webhook's rules offline on manifests.
     Validate(ValidateArgs),
     /// Check the permissions a command needs.
@@ -291,6 +295,41 @@ pub struct SimpleListArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = ListOutput::Table)]
     pub output: ListOutput,
+}
+
+/// When a running operation counts as stalled: lists and `status` mark it "Running, stalled?".
+#[derive(Clone, Copy, Debug, Args)]
+pub struct StallArgs {
+    /// A running operation looks stalled past N times the median duration of the last ten
+    /// successful operations of its kind on its datacenter.
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub stall_factor: u32,
+    /// Without such history, it looks stalled past this long.
+    #[arg(long, value_parser = parse_duration, default_value = "6h", value_name = "DURATION")]
+    pub stall_after: Duration,
+}
+
+impl StallArgs {
+    /// The policy these flags set.
+    pub fn policy(self) -> medusa_crds::health::StallPolicy {
+        medusa_crds::health::StallPolicy {
+            factor: self.stall_factor,
+            without_history: chrono::Duration::from_std(self.stall_after)
+                .unwrap_or(chrono::Duration::MAX),
+            ..medusa_crds::health::StallPolicy::default()
+        }
+    }
+}
+
+/// A list of restores or tasks.
+#[derive(Debug, Args)]
+pub struct OperationListArgs {
+    /// What to list.
+    #[command(flatten)]
+    pub list: SimpleListArgs,
+    /// When an operation looks stalled.
+    #[command(flatten)]
+    pub stall: StallArgs,
 }
 
 /// `delete NAME...`.

@@ -239,9 +239,11 @@ impl Ctx {
         self
     }
 
-    /// Pretends stdout is a terminal (for the live progress view in tests).
+    /// Pretends stdout is a terminal (for the live progress view in tests); colors follow, as
+    /// `--color auto` has them on a terminal.
     pub fn with_terminal(mut self, terminal: bool) -> Self {
         self.terminal = terminal;
+        self.color = color_enabled(self.global.color, terminal);
         self
     }
 

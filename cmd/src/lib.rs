@@ -42,11 +42,12 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Backup(command) => commands::backup::run(ctx, command).await,
         Command::Restore(command) => commands::restore::run(ctx, command).await,
         Command::Sync(args) => commands::tasks::sync(ctx, args).await,
-        Command::Purge(args) => commands::tasks::purge(ctx, args).await,
+        Command::Purge(args) => commands::purge::purge(ctx, args).await,
         Command::Task(command) => commands::tasks::run(ctx, command).await,
         Command::Schedule(command) => commands::schedule::run(ctx, command).await,
         Command::Config(command) => commands::config::run(ctx, command).await,
         Command::Status(args) => commands::status::run(ctx, args).await,
+        Command::Logs(args) => commands::logs::run(ctx, args).await,
         Command::Validate(args) => commands::validate::run(ctx, args).await,
         Command::Auth(commands::auth::AuthCommand::Check(args)) => {
             commands::auth::run(ctx, args).await

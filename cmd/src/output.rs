@@ -124,6 +124,16 @@ impl Column {
     pub fn phase(phase: Phase) -> Self {
         Self::colored(phase.to_string(), phase_color(phase))
     }
+
+    /// An operation's phase, "Running, stalled?" when it has run far longer than it should
+    /// (see `medusa_crds::health::stall`).
+    pub fn operation_phase(phase: Phase, stalled: bool) -> Self {
+        if stalled && phase == Phase::Running {
+            Self::colored("Running, stalled?", Color::Yellow)
+        } else {
+            Self::phase(phase)
+        }
+    }
 }
 
 impl From<String> for Column {

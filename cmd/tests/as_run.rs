@@ -60,6 +60,13 @@ async fn cluster() -> Cluster {
         "metadata": {"name": "medusa-bucket-key", "namespace": NS},
         "data": {"credentials": "W2RlZmF1bHRdCg=="}}));
     fake.put(&MedusaBackup::test("older").created("2024-05-01T01:05:00Z"));
+    // Written after any sinceTime the session asks for.
+    fake.log(
+        NS,
+        "demo-dc1-default-sts-0",
+        "medusa",
+        &[("2999-01-01T00:00:00Z", "INFO Medusa is serving")],
+    );
     let served = fake.serve_https().await;
     let dir = tempfile::tempdir().unwrap();
     let alice = served.token_user("alice");
@@ -190,6 +197,11 @@ const SESSION: &[(&str, i32, &str)] = &[
     ("backup describe nightly", 0, "Succeeded"),
     ("backup watch nightly", 0, "backup nightly succeeded"),
     ("backup latest --dc dc1", 0, "nightly"),
+    (
+        "logs backup nightly",
+        0,
+        "[demo-dc1-default-sts-0] INFO Medusa is serving",
+    ),
     ("restore preflight --dc dc1 --backup nightly", 0, "PASS"),
     (
         "restore create r1 --dc dc1 --backup nightly --yes --wait",
@@ -205,6 +217,7 @@ const SESSION: &[(&str, i32, &str)] = &[
         "medusarestorejob.medusa.k8ssandra.io/r1 deleted",
     ),
     ("sync --dc dc1 --name s1 --wait", 0, "sync s1 succeeded"),
+    ("purge --dc dc1 --preview", 0, "would delete 0 of its"),
     (
         "purge --dc dc1 --name p1 --yes --wait",
         0,

@@ -25,6 +25,7 @@ fn world() -> (kube::Client, Fake) {
     let mut shared = Storage::test().with_bucket("k8ssandra-medusa");
     shared.region = None;
     shared.max_backup_count = Some(10);
+    shared.max_backup_age = Some(3);
     shared.transfer_max_bandwidth = Some("100MB/s".into());
     fake.put(
         &MedusaConfiguration::test("shared")
@@ -79,6 +80,28 @@ fn world() -> (kube::Client, Fake) {
             .finished_pods(&pods[..2])
             .failed_pods(&pods[2..]),
     );
+    fake.log(
+        NS,
+        pods[0],
+        "medusa",
+        &[
+            (
+                "2024-05-01T02:00:15.210Z",
+                "[2024-05-01 02:00:15,210] INFO: Starting backup dc1-20240501020000",
+            ),
+            (
+                "2024-05-01T02:01:40.002Z",
+                "[2024-05-01 02:01:40,002] INFO: Backup done",
+            ),
+        ],
+    );
+    fake.log(NS, pods[2], "medusa", &[
+        ("2024-05-01T02:00:15.480Z", "[2024-05-01 02:00:15,480] INFO: Starting backup dc1-20240501020000"),
+        ("2024-05-01T02:01:58.913Z", "[2024-05-01 02:01:58,913] ERROR: This error happened during the backup: An error occurred (AccessDenied) when calling the PutObject operation: Access Denied"),
+        ("2024-05-01T02:01:58.914Z", "Traceback (most recent call last):"),
+        ("2024-05-01T02:01:58.914Z", "  File \"/home/cassandra/medusa/backup_node.py\", line 318, in backup_snapshots"),
+        ("2024-05-01T02:01:58.914Z", "botocore.exceptions.ClientError: An error occurred (AccessDenied) when calling the PutObject operation: Access Denied"),
+    ]);
     fake.put(
         &MedusaBackup::test("from-prod")
             .topology("dc1", &[("default", 4)])
@@ -124,6 +147,8 @@ async fn session() -> String {
         ("status", false),
         ("backup create nightly --dc dc1 --wait", false),
         ("backup list", false),
+        ("logs backup dc1-20240501020000", false),
+        ("purge --dc dc1 --preview", false),
         ("restore preflight --dc dc1 --backup from-prod", false),
         ("restore create --dc dc1 --latest --wait", true),
         (

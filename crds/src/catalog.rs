@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use crate::backup::parse_human_size;
 use crate::naming::scheduled_run;
 use crate::operator::meaningful;
@@ -13,6 +12,7 @@ use crate::status::{DerivedStatus, Graces, Phase, backup_job_status, backup_stat
 use crate::{
     MedusaBackup, MedusaBackupJob, MedusaBackupSchedule, MedusaTask, Operation, OperationType,
 };
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// Where a backup came from.

@@ -167,6 +167,7 @@ pub const COMMANDS: &[(&str, &[Permission])] = &[
             p("list", M, "medusatasks"),
             p("watch", M, "medusatasks"),
             p("list", M, "medusabackups"),
+            p("list", M, "medusabackupjobs"),
             DC,
             LIST_DC,
             PODS,
@@ -293,6 +294,18 @@ pub const COMMANDS: &[(&str, &[Permission])] = &[
         &[
             p("get", K, "k8ssandraclusters"),
             p("get", M, "medusaconfigurations"),
+        ],
+    ),
+    (
+        "logs",
+        &[
+            p("get", M, "medusabackupjobs"),
+            p("get", M, "medusarestorejobs"),
+            p("get", M, "medusatasks"),
+            DC,
+            LIST_DC,
+            PODS,
+            p("get", "", "pods/log"),
         ],
     ),
     (
@@ -469,6 +482,7 @@ const READ_ONLY: &[&str] = &[
     "config check",
     "config effective",
     "status",
+    "logs",
     "validate --cluster-view live",
 ];
 

@@ -4,6 +4,8 @@ pub mod auth;
 pub mod backup;
 pub mod completion;
 pub mod config;
+pub mod logs;
+pub mod purge;
 pub mod restore;
 pub mod schedule;
 pub mod status;
@@ -139,13 +141,28 @@ pub fn row_start(ctx: &Ctx, namespace: &str, name: &str) -> Vec<Column> {
     cells
 }
 
+/// The operations among these that look stalled.
+pub fn stalled_keys(
+    records: &[medusa_crds::health::OperationRecord],
+    policy: medusa_crds::health::StallPolicy,
+    now: DateTime<Utc>,
+) -> std::collections::BTreeSet<ObjectKey> {
+    let stalls = medusa_crds::health::Stalls::new(records, policy);
+    records
+        .iter()
+        .filter(|r| stalls.check(r, now).is_some())
+        .map(|r| r.key.clone())
+        .collect()
+}
+
 /// The cells a restore or task row shares after its own: phase, progress, age and duration.
 pub fn push_progress_cells(
     cells: &mut Vec<Column>,
     status: &medusa_crds::status::DerivedStatus,
+    stalled: bool,
     now: DateTime<Utc>,
 ) {
-    cells.push(Column::phase(status.phase));
+    cells.push(Column::operation_phase(status.phase, stalled));
     cells.push(
         status
             .progress

@@ -1,8 +1,10 @@
 //! `kubectl medusa restore ...`.
 
 use crate::cli::CreateArgs;
+use crate::cli::OperationListArgs;
 use crate::cli::WaitArgs;
 use clap::{Args, Subcommand};
+use medusa_crds::health::operations;
 use medusa_crds::rules::ObjectKey;
 use std::time::Duration;
 
@@ -15,17 +17,17 @@ use medusa_crds::*;
 
 use super::{
     delete_named, fields, list_headers, list_objects, print_as_data, print_object,
-    print_unless_table, push_progress_cells, row_start, submit, timestamped, when,
+    print_unless_table, push_progress_cells, row_start, stalled_keys, submit, timestamped, when,
 };
 use crate::api::{self, Scope};
-use medusa_crds::catalog::{backup_rows, latest};
 use crate::checks;
-use crate::cli::{DeleteArgs, DryRun, ListOutput, NameArgs, SimpleListArgs, WatchArgs};
+use crate::cli::{DeleteArgs, DryRun, ListOutput, NameArgs, WatchArgs};
 use crate::context::Ctx;
 use crate::error::{CliError, Result};
 use crate::follow::{RestoreTracker, Subject, drive, watch_named};
 use crate::manifest;
 use crate::output::{self, Column, table, took};
+use medusa_crds::catalog::{backup_rows, latest};
 
 // === The command line ===
 
@@ -38,7 +40,7 @@ pub enum RestoreCommand {
     Preflight(PreflightArgs),
     /// List restores.
     #[command(alias = "ls")]
-    List(SimpleListArgs),
+    List(OperationListArgs),
     /// Everything about one restore.
     Describe(NameArgs),
     /// Attach to a running restore; the exit code is its outcome.
@@ -320,9 +322,14 @@ async fn preflight(ctx: &Ctx, args: PreflightArgs) -> Result<()> {
     }
 }
 
-async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
+async fn list(ctx: &Ctx, OperationListArgs { list: args, stall }: OperationListArgs) -> Result<()> {
     let mut restores =
         list_objects::<MedusaRestoreJob>(ctx, &args, |r| &r.spec.cassandra_datacenter).await?;
+    let stalled = stalled_keys(
+        &operations(&[], &restores, &[], ctx.now),
+        stall.policy(),
+        ctx.now,
+    );
     restores.sort_by_key(|r| std::cmp::Reverse(super::created_at(&r.metadata)));
     if print_unless_table(ctx, &restores, args.output, "restores")? {
         return Ok(());
@@ -352,7 +359,11 @@ async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
             );
             cells.push(r.spec.cassandra_datacenter.clone().into());
             cells.push(r.spec.backup.clone().into());
-            push_progress_cells(&mut cells, &status, ctx.now);
+            let key = ObjectKey::new(
+                r.metadata.namespace.clone().unwrap_or_default(),
+                r.metadata.name.clone().unwrap_or_default(),
+            );
+            push_progress_cells(&mut cells, &status, stalled.contains(&key), ctx.now);
             if args.output == ListOutput::Wide {
                 cells.push(
                     r.status
@@ -422,8 +433,8 @@ async fn describe(ctx: &Ctx, args: NameArgs) -> Result<()> {
     }
     if status.phase == Phase::Failed {
         text.push_str(&format!(
-            "\nNext steps:\n  - see why the operator refused it: kubectl medusa restore preflight --dc {} --backup {} -n {namespace}\n",
-            job.spec.cassandra_datacenter, job.spec.backup
+            "\nNext steps:\n  - see why the operator refused it: kubectl medusa restore preflight --dc {} --backup {} -n {namespace}\n  - see what Medusa logged: kubectl medusa logs restore {} -n {namespace}\n",
+            job.spec.cassandra_datacenter, job.spec.backup, args.name
         ));
     }
     ctx.out.write(&text)

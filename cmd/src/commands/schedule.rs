@@ -17,13 +17,13 @@ use super::{
     need_targets, print_object, print_unless_table, row_start, submit, when,
 };
 use crate::api::{self, Scope};
-use medusa_crds::catalog::{BackupRow, ScheduleRun, backup_rows, schedule_runs};
 use crate::checks;
 use crate::cli::{CreateArgs, DeleteArgs, DryRun, ListOutput, SimpleListArgs};
 use crate::context::Ctx;
 use crate::error::{CliError, Result};
 use crate::manifest::{self, ScheduleSpec};
 use crate::output::{self, Column, age, table, until};
+use medusa_crds::catalog::{BackupRow, ScheduleRun, backup_rows, schedule_runs};
 
 // === The command line ===
 

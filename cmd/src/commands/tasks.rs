@@ -1,12 +1,13 @@
 //! `kubectl medusa sync`, `purge` and `task ...`.
 
 use crate::cli::CreateArgs;
+use crate::cli::OperationListArgs;
 use crate::cli::WaitArgs;
 use clap::{Args, Subcommand};
+use medusa_crds::health::operations;
 use medusa_crds::rules::ObjectKey;
 use std::collections::BTreeSet;
 
-use medusa_crds::naming::purge_sync_task_name;
 use medusa_crds::rules::ResourceKind;
 use medusa_crds::status::Graces;
 use medusa_crds::status::task_status;
@@ -14,11 +15,11 @@ use medusa_crds::*;
 
 use super::{
     delete_named, fields, follow_tasks, list_headers, list_objects, print_as_data, print_object,
-    print_unless_table, push_progress_cells, row_start, submit, timestamped, when,
+    print_unless_table, push_progress_cells, row_start, stalled_keys, submit, timestamped, when,
 };
 use crate::api::{self, Scope};
 use crate::checks;
-use crate::cli::{DeleteArgs, DryRun, ListOutput, NameArgs, SimpleListArgs, WatchArgs};
+use crate::cli::{DeleteArgs, DryRun, ListOutput, NameArgs, WatchArgs};
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::manifest;
@@ -43,32 +44,12 @@ pub struct SyncArgs {
     pub create: CreateArgs,
 }
 
-/// `kubectl medusa purge`.
-#[derive(Debug, Args)]
-pub struct PurgeArgs {
-    /// The datacenter.
-    #[arg(long)]
-    pub dc: String,
-    /// Name of the task (default: `purge-<dc>-<YYYYMMDDHHMMSS>`).
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Do not ask for confirmation.
-    #[arg(short = 'y', long)]
-    pub yes: bool,
-    /// Waiting (also follows the automatic `<name>-sync` task).
-    #[command(flatten)]
-    pub wait: WaitArgs,
-    /// Creation.
-    #[command(flatten)]
-    pub create: CreateArgs,
-}
-
 /// `kubectl medusa task`.
 #[derive(Debug, Subcommand)]
 pub enum TaskCommand {
     /// List MedusaTasks.
     #[command(alias = "ls")]
-    List(SimpleListArgs),
+    List(OperationListArgs),
     /// Everything about one task.
     Describe(NameArgs),
     /// Attach to a running task; the exit code is its outcome.
@@ -90,7 +71,7 @@ async fn backup_names(ctx: &Ctx, namespace: &str, dc: &str) -> Result<BTreeSet<S
 
 /// Creates a task (checked first, unless a client dry run), or prints it; `true` when it was
 /// created and is to be followed (`--wait`).
-async fn start_task(
+pub(super) async fn start_task(
     ctx: &Ctx,
     name: &str,
     dc_name: &str,
@@ -203,103 +184,6 @@ pub async fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     Ok(())
 }
 
-/// Says what the purge will apply: the retention of the datacenter's storage.
-async fn say_retention(ctx: &Ctx, dc: &CassandraDatacenter) -> Result<()> {
-    let retention = checks::owner_storage(ctx, dc).await.and_then(|owner| {
-        let storage = owner.effective?.storage;
-        Some((
-            storage.max_backup_age.unwrap_or(0),
-            storage.max_backup_count.unwrap_or(0),
-            format!(
-                "K8ssandraCluster {}/{}",
-                owner.namespace,
-                owner.cluster.metadata.name.unwrap_or_default()
-            ),
-        ))
-    });
-    ctx.err.line(match retention {
-        Some((0, 0, owner)) => format!(
-            "Retention in force ({owner}): maxBackupAge 0 and maxBackupCount 0, i.e. unlimited: the purge deletes no backup, only orphaned files older than the grace period."
-        ),
-        Some((age, count, owner)) => format!(
-            "Retention in force ({owner}): maxBackupAge {age} day(s) (0: unlimited), maxBackupCount {count} (0: unlimited)."
-        ),
-        None => "Retention in force: unknown (the datacenter's K8ssandraCluster cannot be read).".to_owned(),
-    })
-}
-
-/// `kubectl medusa purge`.
-pub async fn purge(ctx: &Ctx, args: PurgeArgs) -> Result<()> {
-    let namespace = ctx.namespace().to_owned();
-    let name = args
-        .name
-        .clone()
-        .unwrap_or_else(|| timestamped(&format!("purge-{}", args.dc), ctx.now));
-    let real = args.create.dry_run().is_none();
-    if args.create.dry_run() != Some(DryRun::Client) {
-        let dc = checks::datacenter(ctx, &namespace, &args.dc).await?;
-        say_retention(ctx, &dc).await?;
-        if real {
-            ctx.confirm(
-                &format!(
-                    "Purge deletes backups of datacenter {} from storage, for good. Continue?",
-                    args.dc
-                ),
-                args.yes,
-            )?;
-        }
-    }
-    if !start_task(
-        ctx,
-        &name,
-        &args.dc,
-        Operation::Purge,
-        &args.create,
-        args.wait.wait,
-    )
-    .await?
-    {
-        return Ok(());
-    }
-    let quiet = args.create.output.is_some();
-    let purge = follow_tasks(
-        ctx,
-        vec![ObjectKey::new(namespace.clone(), name.clone())],
-        args.wait.timeout,
-        "purge",
-        quiet,
-    )
-    .await?;
-    let sync_name = purge_sync_task_name(&name);
-    let sync = follow_tasks(
-        ctx,
-        vec![ObjectKey::new(namespace.clone(), sync_name.clone())],
-        args.wait.timeout,
-        "sync",
-        quiet,
-    )
-    .await?;
-    if let Some(format) = args.create.output {
-        for task in purge.tasks().iter().chain(sync.tasks().iter()) {
-            print_object(ctx, task, format)?;
-        }
-        return Ok(());
-    }
-    let totals = purge
-        .tasks()
-        .first()
-        .and_then(|t| t.status.as_ref().map(MedusaTaskStatus::purge_totals))
-        .unwrap_or_default();
-    ctx.out.line(format!(
-        "purge {name} succeeded: {} backup file set(s) purged across pods, {} objects deleted ({}), {} objects kept within the GC grace period; records refreshed by {sync_name}",
-        totals.backups_purged,
-        totals.objects_purged,
-        backup::human_size(u64::try_from(totals.purged_bytes).unwrap_or(0)),
-        totals.objects_within_gc_grace
-    ))?;
-    Ok(())
-}
-
 /// Runs a task command.
 pub async fn run(ctx: &Ctx, command: TaskCommand) -> Result<()> {
     match command {
@@ -310,9 +194,14 @@ pub async fn run(ctx: &Ctx, command: TaskCommand) -> Result<()> {
     }
 }
 
-async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
+async fn list(ctx: &Ctx, OperationListArgs { list: args, stall }: OperationListArgs) -> Result<()> {
     let mut tasks =
         list_objects::<MedusaTask>(ctx, &args, |t| &t.spec.cassandra_datacenter).await?;
+    let stalled = stalled_keys(
+        &operations(&[], &[], &tasks, ctx.now),
+        stall.policy(),
+        ctx.now,
+    );
     tasks.sort_by_key(|t| std::cmp::Reverse(super::created_at(&t.metadata)));
     if print_unless_table(ctx, &tasks, args.output, "tasks")? {
         return Ok(());
@@ -342,7 +231,11 @@ async fn list(ctx: &Ctx, args: SimpleListArgs) -> Result<()> {
             );
             cells.push(t.spec.cassandra_datacenter.clone().into());
             cells.push(t.spec.operation.to_string().into());
-            push_progress_cells(&mut cells, &status, ctx.now);
+            let key = ObjectKey::new(
+                t.metadata.namespace.clone().unwrap_or_default(),
+                t.metadata.name.clone().unwrap_or_default(),
+            );
+            push_progress_cells(&mut cells, &status, stalled.contains(&key), ctx.now);
             if args.output == ListOutput::Wide {
                 cells.push(
                     status
@@ -394,6 +287,12 @@ async fn describe(ctx: &Ctx, args: NameArgs) -> Result<()> {
         for anomaly in &status.anomalies {
             text.push_str(&format!("  - {}: {anomaly}\n", anomaly.code()));
         }
+    }
+    if status.phase == status::Phase::Failed {
+        text.push_str(&format!(
+            "\nSee why in Medusa's logs: kubectl medusa logs task {} -n {namespace}\n",
+            args.name
+        ));
     }
     ctx.out.write(&text)
 }

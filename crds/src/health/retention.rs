@@ -12,7 +12,9 @@
 //!
 //! A node's backups are the MedusaBackups whose `status.nodes` names it (a backup that names no
 //! node is taken to be on every node). So a node that missed a backup keeps one more old backup
-//! than its peers, and a backup can go on some nodes only: the preview says so.
+//! than its peers, and a backup can go on some nodes only: the preview says so. Only the
+//! datacenter's own nodes purge (Medusa lists the backups of its own FQDN): a backup whose nodes
+//! are all another cluster's (imported by a sync) is never deleted by this datacenter's purge.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -95,16 +97,21 @@ pub struct PurgePreview {
     pub candidates: Vec<PurgeCandidate>,
     /// Backups without a start time: Medusa cannot judge their age.
     pub unknown_start: Vec<String>,
+    /// Backups whose nodes are none of the datacenter's: no node of it purges them.
+    pub foreign: Vec<String>,
 }
 
 /// The backup node name when a MedusaBackup names no node.
 const EVERY_NODE: &str = "*";
 
-/// What a purge with this retention would delete among these MedusaBackups (one datacenter's).
+/// What a purge with this retention would delete among these MedusaBackups (one datacenter's),
+/// run by the nodes of these pods (a node's host is its pod's name or FQDN `pod.…`; no pods:
+/// every node named counts as the datacenter's).
 pub fn purge_preview(
     backups: &[MedusaBackup],
     retention: Retention,
     now: DateTime<Utc>,
+    pods: &[String],
 ) -> PurgePreview {
     let started: Vec<(String, Option<DateTime<Utc>>)> = backups
         .iter()
@@ -115,7 +122,16 @@ pub fn purge_preview(
             )
         })
         .collect();
-    let holders = holders(backups);
+    let local = |host: &str| {
+        pods.is_empty()
+            || pods.iter().any(|p| {
+                host == p
+                    || host
+                        .strip_prefix(p.as_str())
+                        .is_some_and(|r| r.starts_with('.'))
+            })
+    };
+    let holders = holders(backups, local);
     let mut deleted: BTreeMap<usize, (BTreeSet<PurgeReason>, BTreeSet<String>)> = BTreeMap::new();
     for (node, indices) in per_node(&holders) {
         for (index, reason) in node_purge(&indices, &started, retention, now) {
@@ -130,7 +146,12 @@ pub fn purge_preview(
             let (name, started) = started.get(index)?.clone();
             let kept_on = holders
                 .get(index)
-                .map(|all| all.iter().filter(|n| !nodes.contains(*n)).cloned().collect())
+                .map(|all| {
+                    all.iter()
+                        .filter(|n| !nodes.contains(*n))
+                        .cloned()
+                        .collect()
+                })
                 .unwrap_or_default();
             Some(PurgeCandidate {
                 name,
@@ -151,13 +172,20 @@ pub fn purge_preview(
             .filter(|(_, s)| s.is_none())
             .map(|(n, _)| n.clone())
             .collect(),
+        foreign: holders
+            .iter()
+            .zip(&started)
+            .filter(|(hosts, _)| hosts.is_empty())
+            .map(|(_, (name, _))| name.clone())
+            .collect(),
     }
 }
 
-/// The nodes holding each backup: its `status.nodes` hosts, or every known node when it names
-/// none (or, when no backup names a node, one node standing for all).
-fn holders(backups: &[MedusaBackup]) -> Vec<Vec<String>> {
-    let named: Vec<Vec<String>> = backups
+/// The datacenter's nodes holding each backup: its `status.nodes` hosts that are local, or
+/// every known local node when it names none (or, when no backup names a local node, one node
+/// standing for all). A backup that names only other nodes has none.
+fn holders(backups: &[MedusaBackup], local: impl Fn(&str) -> bool) -> Vec<Vec<String>> {
+    let named: Vec<Option<Vec<String>>> = backups
         .iter()
         .map(|b| {
             let mut hosts: Vec<String> = b
@@ -166,13 +194,18 @@ fn holders(backups: &[MedusaBackup]) -> Vec<Vec<String>> {
                 .flat_map(|s| s.nodes.iter().flatten())
                 .filter_map(|n| n.host.clone())
                 .collect();
+            if hosts.is_empty() {
+                return None;
+            }
+            hosts.retain(|h| local(h));
             hosts.sort();
             hosts.dedup();
-            hosts
+            Some(hosts)
         })
         .collect();
     let every: Vec<String> = named
         .iter()
+        .flatten()
         .flatten()
         .cloned()
         .collect::<BTreeSet<_>>()
@@ -185,7 +218,7 @@ fn holders(backups: &[MedusaBackup]) -> Vec<Vec<String>> {
     };
     named
         .into_iter()
-        .map(|hosts| if hosts.is_empty() { every.clone() } else { hosts })
+        .map(|hosts| hosts.unwrap_or_else(|| every.clone()))
         .collect()
 }
 
@@ -216,16 +249,21 @@ fn node_purge(
                 .iter()
                 .filter(|i| start(i).is_some_and(|s| s < limit))
                 .map(|i| {
-                    (*i, PurgeReason::OlderThan {
-                        days: retention.max_backup_age,
-                    })
+                    (
+                        *i,
+                        PurgeReason::OlderThan {
+                            days: retention.max_backup_age,
+                        },
+                    )
                 }),
         );
     }
     let count = retention.max_backup_count;
     if count > 0 && i64::try_from(indices.len()).unwrap_or(i64::MAX) > count {
-        let mut known: Vec<(DateTime<Utc>, usize)> =
-            indices.iter().filter_map(|i| Some((start(i)?, *i))).collect();
+        let mut known: Vec<(DateTime<Utc>, usize)> = indices
+            .iter()
+            .filter_map(|i| Some((start(i)?, *i)))
+            .collect();
         known.sort();
         let remove = i64::try_from(known.len()).unwrap_or(i64::MAX) - count;
         let take = python_prefix_len(known.len(), remove);
@@ -243,6 +281,10 @@ fn node_purge(
 /// the end.
 fn python_prefix_len(len: usize, n: i64) -> usize {
     let len_i = i64::try_from(len).unwrap_or(i64::MAX);
-    let kept = if n >= 0 { n.min(len_i) } else { (len_i + n).max(0) };
+    let kept = if n >= 0 {
+        n.min(len_i)
+    } else {
+        (len_i + n).max(0)
+    };
     usize::try_from(kept).unwrap_or(0)
 }

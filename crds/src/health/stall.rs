@@ -129,7 +129,8 @@ impl Stalls {
             if record.status.phase != Phase::Succeeded {
                 continue;
             }
-            let (Some(finished), Some(duration)) = (record.status.finished, record.status.duration())
+            let (Some(finished), Some(duration)) =
+                (record.status.finished, record.status.duration())
             else {
                 continue;
             };
@@ -149,14 +150,25 @@ impl Stalls {
                     samples: runs.len(),
                     factor: policy.factor,
                 };
-                Some((key, (median * i32::try_from(policy.factor).unwrap_or(i32::MAX), basis)))
+                Some((
+                    key,
+                    (
+                        median * i32::try_from(policy.factor).unwrap_or(i32::MAX),
+                        basis,
+                    ),
+                ))
             })
             .collect();
         Self { policy, limits }
     }
 
     /// The limit for operations of this kind on this datacenter.
-    pub fn limit(&self, namespace: &str, datacenter: &str, kind: OperationKind) -> (Duration, StallBasis) {
+    pub fn limit(
+        &self,
+        namespace: &str,
+        datacenter: &str,
+        kind: OperationKind,
+    ) -> (Duration, StallBasis) {
         self.limits
             .get(&(namespace.to_owned(), datacenter.to_owned(), kind))
             .copied()

@@ -131,8 +131,11 @@ pub fn health(input: HealthInput, now: DateTime<Utc>, policy: StallPolicy) -> He
     let rows = backup_rows(input.backup_jobs, input.backups, now);
     let records = operations(&rows, &input.restores, &input.tasks, now);
     let stalls = Stalls::new(&records, policy);
-    let schedules: Vec<ScheduleHealth> =
-        input.schedules.iter().map(|s| schedule_health(s, now)).collect();
+    let schedules: Vec<ScheduleHealth> = input
+        .schedules
+        .iter()
+        .map(|s| schedule_health(s, now))
+        .collect();
     let mut created: BTreeMap<DcKey, Option<DateTime<Utc>>> = input
         .datacenters
         .iter()
@@ -228,13 +231,15 @@ fn counts(records: &[OperationRecord]) -> Vec<OperationCount> {
     }
     counts
         .into_iter()
-        .map(|((namespace, datacenter, kind, phase), count)| OperationCount {
-            namespace,
-            datacenter,
-            kind,
-            phase,
-            count,
-        })
+        .map(
+            |((namespace, datacenter, kind, phase), count)| OperationCount {
+                namespace,
+                datacenter,
+                kind,
+                phase,
+                count,
+            },
+        )
         .collect()
 }
 

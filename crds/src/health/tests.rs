@@ -92,7 +92,9 @@ fn a_running_backup_past_three_times_the_median_is_stalled() {
     let records = records(jobs, backups);
     let stalls = Stalls::new(&records, StallPolicy::default());
     let slow = records.iter().find(|r| r.key.name == "slow").unwrap();
-    let stall = stalls.check(slow, now()).expect("61 minutes > 3 × 20 minutes");
+    let stall = stalls
+        .check(slow, now())
+        .expect("61 minutes > 3 × 20 minutes");
     assert_eq!(stall.limit, Duration::minutes(60));
     assert_eq!(
         stall.explain(OperationKind::Backup, "dc1"),
@@ -134,7 +136,10 @@ fn only_the_newest_successes_make_the_history() {
 
 #[test]
 fn without_history_the_limit_is_six_hours() {
-    let records = records(vec![running_backup("first", "2024-05-10T05:00:00Z")], vec![]);
+    let records = records(
+        vec![running_backup("first", "2024-05-10T05:00:00Z")],
+        vec![],
+    );
     let stalls = Stalls::new(&records, StallPolicy::default());
     let stall = stalls.check(&records[0], now()).expect("7 h > 6 h");
     assert_eq!(stall.basis, StallBasis::NoHistory);
@@ -179,7 +184,7 @@ fn names(preview: &PurgePreview) -> Vec<&str> {
 #[test]
 fn retention_off_deletes_nothing() {
     let backups = [backup_started("old", "2020-01-01T00:00:00Z")];
-    let preview = purge_preview(&backups, Retention::default(), now());
+    let preview = purge_preview(&backups, Retention::default(), now(), &[]);
     assert!(preview.retention.is_off());
     assert!(preview.candidates.is_empty());
 }
@@ -195,7 +200,7 @@ fn by_age_deletes_backups_started_strictly_before_the_limit() {
         max_backup_age: 8,
         max_backup_count: 0,
     };
-    let preview = purge_preview(&backups, retention, now());
+    let preview = purge_preview(&backups, retention, now(), &[]);
     assert_eq!(names(&preview), ["older"]);
     assert_eq!(
         preview.candidates[0].reasons,
@@ -219,7 +224,7 @@ fn by_count_keeps_the_newest_and_counts_incomplete_backups() {
         max_backup_age: 0,
         max_backup_count: 2,
     };
-    let preview = purge_preview(&backups, retention, now());
+    let preview = purge_preview(&backups, retention, now(), &[]);
     assert_eq!(names(&preview), ["a", "b-incomplete"]);
     assert_eq!(
         preview.candidates[0].reasons,
@@ -237,7 +242,7 @@ fn a_backup_selected_by_both_rules_names_both_reasons() {
         max_backup_age: 30,
         max_backup_count: 1,
     };
-    let preview = purge_preview(&backups, retention, now());
+    let preview = purge_preview(&backups, retention, now(), &[]);
     assert_eq!(names(&preview), ["ancient"]);
     assert_eq!(
         preview.candidates[0].reasons,
@@ -259,7 +264,7 @@ fn retention_applies_per_node_so_a_node_that_missed_a_backup_keeps_an_older_one(
         max_backup_age: 0,
         max_backup_count: 2,
     };
-    let preview = purge_preview(&backups, retention, now());
+    let preview = purge_preview(&backups, retention, now(), &[]);
     assert_eq!(names(&preview), ["a"]);
     assert_eq!(preview.candidates[0].nodes, ["n0"]);
     assert_eq!(preview.candidates[0].kept_on, ["n1"]);
@@ -283,7 +288,7 @@ fn backups_without_a_start_count_but_are_never_picked_as_python_slices_do() {
         max_backup_age: 0,
         max_backup_count: 3,
     };
-    let preview = purge_preview(&backups, retention, now());
+    let preview = purge_preview(&backups, retention, now(), &[]);
     assert!(preview.candidates.is_empty());
     assert_eq!(preview.unknown_start, ["unknown"]);
 
@@ -301,7 +306,7 @@ fn backups_without_a_start_count_but_are_never_picked_as_python_slices_do() {
         max_backup_age: 0,
         max_backup_count: 3,
     };
-    let preview = purge_preview(&backups, retention, now());
+    let preview = purge_preview(&backups, retention, now(), &[]);
     assert_eq!(names(&preview), ["a"]);
 }
 
@@ -330,7 +335,11 @@ fn input() -> HealthInput {
 #[test]
 fn the_last_success_is_the_newest_backup_complete_on_every_node() {
     let health = health(input(), now(), StallPolicy::default());
-    let dc1 = health.datacenters.iter().find(|d| d.datacenter == "dc1").unwrap();
+    let dc1 = health
+        .datacenters
+        .iter()
+        .find(|d| d.datacenter == "dc1")
+        .unwrap();
     let last = dc1.last_success.as_ref().unwrap();
     assert_eq!(last.name, "nightly-2");
     assert_eq!(last.finished, instant("2024-05-03T01:30:00Z"));
@@ -341,15 +350,27 @@ fn the_last_success_is_the_newest_backup_complete_on_every_node() {
 #[test]
 fn the_newest_finished_backup_gives_the_last_duration_and_verdict() {
     let health = health(input(), now(), StallPolicy::default());
-    let dc1 = health.datacenters.iter().find(|d| d.datacenter == "dc1").unwrap();
-    assert_eq!(dc1.last_failed, Some(true), "the job `failed` finished last");
+    let dc1 = health
+        .datacenters
+        .iter()
+        .find(|d| d.datacenter == "dc1")
+        .unwrap();
+    assert_eq!(
+        dc1.last_failed,
+        Some(true),
+        "the job `failed` finished last"
+    );
     assert_eq!(dc1.last_duration, Some(Duration::minutes(7)));
 }
 
 #[test]
 fn a_synced_backup_counts_as_a_success_without_size_or_files() {
     let health = health(input(), now(), StallPolicy::default());
-    let dc2 = health.datacenters.iter().find(|d| d.datacenter == "dc2").unwrap();
+    let dc2 = health
+        .datacenters
+        .iter()
+        .find(|d| d.datacenter == "dc2")
+        .unwrap();
     let last = dc2.last_success.as_ref().unwrap();
     assert_eq!((last.size_bytes, last.files), (None, None));
 }
@@ -357,7 +378,11 @@ fn a_synced_backup_counts_as_a_success_without_size_or_files() {
 #[test]
 fn a_datacenter_with_medusa_but_no_backup_is_listed_with_its_creation() {
     let health = health(input(), now(), StallPolicy::default());
-    let dc3 = health.datacenters.iter().find(|d| d.datacenter == "dc3").unwrap();
+    let dc3 = health
+        .datacenters
+        .iter()
+        .find(|d| d.datacenter == "dc3")
+        .unwrap();
     assert_eq!(dc3.last_success, None);
     assert!(dc3.created.is_some());
 }
@@ -392,7 +417,9 @@ fn running_operations_carry_their_stall_verdict() {
 #[test]
 fn a_schedule_reports_its_next_run_interval_and_pause() {
     let mut input = input();
-    input.schedules.push(MedusaBackupSchedule::test("paused").disabled());
+    input
+        .schedules
+        .push(MedusaBackupSchedule::test("paused").disabled());
     let health = health(input, now(), StallPolicy::default());
     let nightly = &health.schedules[0];
     assert_eq!(nightly.operation, "backup");
@@ -400,4 +427,20 @@ fn a_schedule_reports_its_next_run_interval_and_pause() {
     assert!(nightly.next_run.is_some_and(|t| t > now()));
     assert!(!nightly.paused);
     assert!(health.schedules[1].paused);
+}
+
+#[test]
+fn only_the_datacenters_nodes_purge_so_another_clusters_backup_stays() {
+    let backups = [
+        backup_started("imported", "2024-01-01T00:00:00Z").hosts(&["prod-dc1-sts-0"]),
+        backup_started("own", "2024-01-02T00:00:00Z")
+            .hosts(&["demo-dc1-sts-0.demo-dc1-service.k8ssandra.svc.cluster.local"]),
+    ];
+    let retention = Retention {
+        max_backup_age: 30,
+        max_backup_count: 0,
+    };
+    let preview = purge_preview(&backups, retention, now(), &["demo-dc1-sts-0".to_owned()]);
+    assert_eq!(names(&preview), ["own"], "a pod's FQDN counts as its node");
+    assert_eq!(preview.foreign, ["imported"]);
 }

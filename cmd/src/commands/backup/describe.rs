@@ -214,17 +214,21 @@ fn next_steps(row: &BackupRow) -> Vec<String> {
             row.name
         )],
         Phase::Failed => {
-            let mut steps = Vec::new();
-            if !row.status.pods.is_empty() {
-                steps.push(format!(
-                    "look at the medusa container logs of the failed pods ({}): kubectl logs POD -c medusa -n {ns}",
-                    row.status.pods.join(", ")
-                ));
-            }
-            steps.push(format!(
+            let mut steps = vec![format!(
                 "take another backup: kubectl medusa backup create --dc {} -n {ns}",
                 row.datacenter
-            ));
+            )];
+            if row.origin == catalog::Origin::Job {
+                let pods = if row.status.pods.is_empty() {
+                    String::new()
+                } else {
+                    format!(" of the failed pods ({})", row.status.pods.join(", "))
+                };
+                steps.push(format!(
+                    "see why in Medusa's logs{pods}: kubectl medusa logs backup {} -n {ns}",
+                    row.name
+                ));
+            }
             steps
         }
         Phase::Unknown => vec![format!(

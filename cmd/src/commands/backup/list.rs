@@ -56,6 +56,7 @@ pub(super) fn nodes(row: &BackupRow) -> String {
 fn table_rows(
     ctx: &Ctx,
     rows: &[BackupRow],
+    stalled: &std::collections::BTreeSet<ObjectKey>,
     format: ListOutput,
 ) -> (Vec<&'static str>, Vec<Vec<Column>>) {
     let wide = format == ListOutput::Wide;
@@ -80,7 +81,11 @@ fn table_rows(
             let mut cells = row_start(ctx, &row.namespace, &row.name);
             cells.push(row.datacenter.clone().into());
             cells.push(row.backup_type.clone().into());
-            cells.push(Column::phase(row.status.phase));
+            let key = ObjectKey::new(row.namespace.clone(), row.name.clone());
+            cells.push(Column::operation_phase(
+                row.status.phase,
+                stalled.contains(&key),
+            ));
             cells.push(nodes(row).into());
             cells.push(row.size.clone().unwrap_or_else(|| "<none>".into()).into());
             cells.push(age(ctx.now, row.started()).into());
@@ -98,7 +103,14 @@ fn table_rows(
 }
 
 pub(super) async fn list(ctx: &Ctx, args: BackupListArgs) -> Result<()> {
-    let rows = filtered(ctx, rows(ctx, args.selector.as_deref()).await?, &args)?;
+    let all = rows(ctx, args.selector.as_deref()).await?;
+    // Stall limits come from every backup listed, before the filters narrow the rows.
+    let stalled = stalled_keys(
+        &operations(&all, &[], &[], ctx.now),
+        args.stall.policy(),
+        ctx.now,
+    );
+    let rows = filtered(ctx, all, &args)?;
     let names: Vec<String> = rows
         .iter()
         .map(|r| format!("medusabackup.medusa.k8ssandra.io/{}", r.name))
@@ -109,7 +121,7 @@ pub(super) async fn list(ctx: &Ctx, args: BackupListArgs) -> Result<()> {
     if rows.is_empty() && !args.watch {
         return nothing_found(ctx, "backups");
     }
-    let (headers, body) = table_rows(ctx, &rows, args.output);
+    let (headers, body) = table_rows(ctx, &rows, &stalled, args.output);
     ctx.out.write(&table(&headers, body, ctx.color))?;
     if args.watch {
         watch_list(ctx, &args, rows).await?;
@@ -154,7 +166,13 @@ async fn watch_list(ctx: &Ctx, args: &BackupListArgs, mut shown: Vec<BackupRow>)
             limit: None,
             ..args.clone()
         };
-        let current = filtered(ctx, rows(ctx, args.selector.as_deref()).await?, &unlimited)?;
+        let all = rows(ctx, args.selector.as_deref()).await?;
+        let stalled = stalled_keys(
+            &operations(&all, &[], &[], ctx.now),
+            args.stall.policy(),
+            ctx.now,
+        );
+        let current = filtered(ctx, all, &unlimited)?;
         let changed: Vec<BackupRow> = current
             .iter()
             .filter(|row| {
@@ -168,7 +186,7 @@ async fn watch_list(ctx: &Ctx, args: &BackupListArgs, mut shown: Vec<BackupRow>)
             .cloned()
             .collect();
         if !changed.is_empty() {
-            let (headers, body) = table_rows(ctx, &changed, args.output);
+            let (headers, body) = table_rows(ctx, &changed, &stalled, args.output);
             let text = table(&headers, body, ctx.color);
             // Only the rows: the header was printed once.
             for line in text.lines().skip(1) {

@@ -11,6 +11,7 @@ use medusa_crds::rules::ObjectKey;
 use std::cmp::Reverse;
 
 use chrono::Duration;
+use medusa_crds::health::operations;
 use medusa_crds::kinds::ViewKind;
 use medusa_crds::naming::{default_backup_name, scheduled_job_name};
 use medusa_crds::rules::ResourceKind;
@@ -21,10 +22,9 @@ use serde::Serialize;
 
 use super::{
     anomaly_codes, fields, follow_backups, list_headers, need_targets, nothing_found,
-    print_as_data, print_list, row_start, submit, when,
+    print_as_data, print_list, row_start, stalled_keys, submit, when,
 };
 use crate::api::{self, Scope};
-use medusa_crds::catalog::{self, BackupRow, backup_rows, latest};
 use crate::checks;
 use crate::cli::{DryRun, ListOutput, NameArgs, ObjectOutput};
 use crate::context::Ctx;
@@ -32,6 +32,7 @@ use crate::error::{CliError, Result};
 use crate::manifest;
 use crate::output::{self, Column, age, table, took};
 use crate::snapshot::Snapshot;
+use medusa_crds::catalog::{self, BackupRow, backup_rows, latest};
 
 mod delete;
 mod describe;
@@ -129,6 +130,9 @@ pub struct BackupListArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = ListOutput::Table)]
     pub output: ListOutput,
+    /// When a running backup looks stalled.
+    #[command(flatten)]
+    pub stall: crate::cli::StallArgs,
 }
 
 /// `backup watch NAME`.

@@ -1,6 +1,7 @@
 //! `kubectl medusa status`: one screen per datacenter.
 
 use clap::Args;
+use medusa_crds::health::Retention;
 use medusa_crds::kinds::ViewKind;
 use medusa_crds::status::Phase;
 use medusa_crds::*;
@@ -33,6 +34,9 @@ pub struct StatusArgs {
     /// Output format (table or json).
     #[arg(short = 'o', long, value_enum, default_value_t = ListOutput::Table)]
     pub output: ListOutput,
+    /// When an operation looks stalled.
+    #[command(flatten)]
+    pub stall: crate::cli::StallArgs,
 }
 
 /// The MedusaConfiguration of a datacenter's cluster.
@@ -77,6 +81,20 @@ pub struct OperationLine {
     pub detail: String,
 }
 
+/// An operation that has run far longer than its kind usually takes on this datacenter.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StalledLine {
+    /// backup, restore, sync, purge, prepare_restore.
+    pub kind: String,
+    /// The object's name.
+    pub name: String,
+    /// How long it has run, against what.
+    pub detail: String,
+    /// The command that shows its logs.
+    pub logs: String,
+}
+
 /// A schedule in the report.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -103,16 +121,6 @@ pub struct LastRun {
     pub name: String,
     /// Its derived phase.
     pub phase: Phase,
-}
-
-/// The retention in force (0: unlimited).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Retention {
-    /// maxBackupAge, in days.
-    pub max_backup_age: i64,
-    /// maxBackupCount.
-    pub max_backup_count: i64,
 }
 
 /// An anomaly and what it means.
@@ -145,6 +153,8 @@ pub struct DatacenterReport {
     pub last_good_backup: Option<BackupLine>,
     /// Operations under way.
     pub running: Vec<OperationLine>,
+    /// Running operations that look stalled: they need attention.
+    pub stalled: Vec<StalledLine>,
     /// Schedules.
     pub schedules: Vec<ScheduleLine>,
     /// Effective retention.
@@ -231,7 +241,7 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
             objects = Some((dc_ns.clone(), NamespaceObjects::fetch(ctx, dc_ns).await?));
         }
         if let Some((_, objects)) = &objects {
-            reports.push(report(ctx, dc_ns, dc, objects).await?);
+            reports.push(report(ctx, dc_ns, dc, objects, args.stall.policy()).await?);
         }
     }
     if args.output == ListOutput::Json {

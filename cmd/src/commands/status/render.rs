@@ -25,10 +25,22 @@ pub(super) fn render(ctx: &Ctx, report: &DatacenterReport) -> String {
         ("Medusa:          ", medusa(&report.medusa_pods)),
         ("Last good backup:", last_good),
         ("Retention:       ", retention(report.retention.as_ref())),
-        ("Running:         ", running(&report.running)),
+        (
+            "Running:         ",
+            running(&report.running, &report.stalled),
+        ),
         ("Schedules:       ", schedules(ctx, &report.schedules)),
     ] {
         text.push_str(&format!("  {label} {value}\n"));
+    }
+    if !report.stalled.is_empty() {
+        text.push_str("  Needs attention:\n");
+        for stalled in &report.stalled {
+            text.push_str(&format!(
+                "    - {} {} looks stalled: {}; see why with: {}\n",
+                stalled.kind, stalled.name, stalled.detail, stalled.logs
+            ));
+        }
     }
     text.push_str(&format!("  Failures (7d):    {}\n", report.failures.len()));
     for failure in &report.failures {
@@ -99,16 +111,22 @@ fn retention(retention: Option<&Retention>) -> String {
     }
 }
 
-fn running(operations: &[OperationLine]) -> String {
+fn running(operations: &[OperationLine], stalled: &[StalledLine]) -> String {
     if operations.is_empty() {
         return "nothing".into();
     }
     operations
         .iter()
         .map(|o| {
+            let mark = if stalled.iter().any(|s| s.kind == o.kind && s.name == o.name) {
+                " (stalled?)"
+            } else {
+                ""
+            };
             format!("{} {} {}", o.kind, o.name, o.detail)
                 .trim_end()
                 .to_owned()
+                + mark
         })
         .collect::<Vec<_>>()
         .join("; ")

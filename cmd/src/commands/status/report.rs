@@ -12,6 +12,7 @@ use medusa_crds::*;
 use super::*;
 use crate::api::{self, Scope};
 use medusa_crds::catalog::{BackupRow, backup_rows, latest, schedule_runs};
+use medusa_crds::health::{OperationKind, StallPolicy, Stalls, operations};
 
 fn operation(kind: impl Into<String>, name: &str, detail: impl Into<String>) -> OperationLine {
     OperationLine {
@@ -146,6 +147,7 @@ pub async fn report(
     namespace: &str,
     dc: &CassandraDatacenter,
     objects: &NamespaceObjects,
+    policy: StallPolicy,
 ) -> Result<DatacenterReport> {
     let name = dc.metadata.name.clone().unwrap_or_default();
     let owner = crate::checks::owner_storage(ctx, dc).await;
@@ -162,6 +164,7 @@ pub async fn report(
     };
     let objects = objects.of_datacenter(&name, ctx.now);
     let mut activity = activity(&objects, ctx.now);
+    let stalled = stalled_lines(&objects, &name, ctx.now, policy);
     let schedules = schedule_lines(&objects, ctx.now, &mut activity.anomalies);
     if let Some(configuration) = &configuration {
         let name = configuration.metadata.name.clone().unwrap_or_default();
@@ -184,6 +187,7 @@ pub async fn report(
             finished: r.finished().or(r.started()),
         }),
         running: activity.running,
+        stalled,
         schedules,
         retention,
         failures: activity.failures,
@@ -218,6 +222,38 @@ fn activity(objects: &DatacenterObjects<'_>, now: chrono::DateTime<chrono::Utc>)
         activity.record("restore", &name, &status, progress, week);
     }
     activity
+}
+
+/// The running operations that look stalled, with why and where to look.
+fn stalled_lines(
+    objects: &DatacenterObjects<'_>,
+    datacenter: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    policy: StallPolicy,
+) -> Vec<StalledLine> {
+    let restores: Vec<MedusaRestoreJob> = objects.restores.iter().map(|r| (*r).clone()).collect();
+    let records = operations(&objects.rows, &restores, &objects.tasks, now);
+    let stalls = Stalls::new(&records, policy);
+    records
+        .iter()
+        .filter_map(|record| {
+            let stall = stalls.check(record, now)?;
+            let noun = match record.kind {
+                OperationKind::Backup => "backup",
+                OperationKind::Restore => "restore",
+                _ => "task",
+            };
+            Some(StalledLine {
+                kind: record.kind.as_str().to_owned(),
+                name: record.key.name.clone(),
+                detail: stall.explain(record.kind, datacenter),
+                logs: format!(
+                    "kubectl medusa logs {noun} {} -n {}",
+                    record.key.name, record.key.namespace
+                ),
+            })
+        })
+        .collect()
 }
 
 /// The datacenter's schedules, each with its next and newest run.

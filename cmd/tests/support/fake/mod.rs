@@ -152,6 +152,8 @@ struct State {
     missing_groups: BTreeSet<String>,
     /// `(user or everyone, "verb resource")` refused, in requests and in access reviews.
     denied: BTreeSet<(Option<String>, String)>,
+    /// Container logs by (namespace, pod, container): lines of `timestamp text`.
+    logs: BTreeMap<(String, String, String), Vec<(String, String)>>,
 }
 
 impl State {
@@ -346,6 +348,27 @@ impl Fake {
         self.lock()
             .denied
             .insert((Some(user.to_owned()), format!("{verb} {resource}")));
+        self
+    }
+
+    /// The log of a container: lines written at these times (RFC 3339), as the kubelet keeps
+    /// them. The pod itself is put separately, as the API server serves logs only of pods.
+    pub fn log(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        lines: &[(&str, &str)],
+    ) -> &Self {
+        self.lock()
+            .logs
+            .entry((namespace.to_owned(), pod.to_owned(), container.to_owned()))
+            .or_default()
+            .extend(
+                lines
+                    .iter()
+                    .map(|(t, l)| ((*t).to_owned(), (*l).to_owned())),
+            );
         self
     }
 

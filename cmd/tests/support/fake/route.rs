@@ -74,6 +74,14 @@ impl Fake {
         kind: &'static Kind,
         target: &Target,
     ) -> Response<ResponseBody> {
+        if let (Some("log"), Some(pod)) = (target.subresource.as_deref(), target.name.as_deref()) {
+            return pod_log(
+                state,
+                target.namespace.as_deref().unwrap_or_default(),
+                pod,
+                call,
+            );
+        }
         let result = match (call.method.as_str(), target.name.as_deref()) {
             ("GET", None) if call.is_watch() => return watch(state, kind, target, call),
             ("GET", None) => Ok((200, list(state, kind, target, call))),
@@ -253,5 +261,65 @@ fn watch(
         .status(200)
         .header("content-type", "application/json")
         .body(StreamBody::new(stream).boxed_unsync())
+        .expect("a valid response")
+}
+
+/// `GET .../pods/NAME/log`: the container's lines since `sinceTime`, with their timestamps when
+/// asked, as text; 404 for a pod that does not exist, 400 for a container it does not have (the
+/// API server's answers). With `follow`, the stream ends with what is there, as it does when
+/// the container stops.
+fn pod_log(state: &State, namespace: &str, pod: &str, call: &Call) -> Response<ResponseBody> {
+    let Some(object) = state
+        .store
+        .get(
+            kinds::by_type("v1", "Pod").expect("pods are served"),
+            namespace,
+            pod,
+        )
+        .ok()
+    else {
+        return refuse(&ApiError::new(
+            404,
+            "NotFound",
+            &format!("pods \"{pod}\" not found"),
+        ));
+    };
+    let container = call.query.get("container").cloned().unwrap_or_default();
+    let declared = ["containers", "initContainers"].iter().any(|list| {
+        object["spec"][list]
+            .as_array()
+            .is_some_and(|cs| cs.iter().any(|c| c["name"] == container.as_str()))
+    });
+    if !declared {
+        return refuse(&ApiError::new(
+            400,
+            "BadRequest",
+            &format!("container {container} is not valid for pod {pod}"),
+        ));
+    }
+    let since = call.query.get("sinceTime").cloned().unwrap_or_default();
+    let timestamps = call.query.get("timestamps").is_some_and(|v| v == "true");
+    let text: String = state
+        .logs
+        .get(&(namespace.to_owned(), pod.to_owned(), container))
+        .into_iter()
+        .flatten()
+        .filter(|(at, _)| since.is_empty() || at.as_str() >= since.as_str())
+        .map(|(at, line)| {
+            if timestamps {
+                format!("{at} {line}\n")
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
+    Response::builder()
+        .status(200)
+        .header("content-type", "text/plain")
+        .body(
+            http_body_util::Full::new(Bytes::from(text))
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        )
         .expect("a valid response")
 }
