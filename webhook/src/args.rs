@@ -90,4 +90,30 @@ pub struct Args {
     /// Print the default policy file and exit.
     #[arg(long)]
     pub print_default_policy: bool,
+
+    /// A running operation counts as stalled (`medusa_operation_stalled`) past N times the
+    /// median duration of the last ten successful operations of its kind on its datacenter.
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub stall_factor: u32,
+
+    /// ... or past this long when there is no such history (e.g. 6h, 90m).
+    #[arg(long, default_value = "6h", value_name = "DURATION", value_parser = parse_duration)]
+    pub stall_after: std::time::Duration,
+}
+
+fn parse_duration(value: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(value)
+        .map_err(|e| format!("{value:?} is not a duration ({e}); use forms like 90m, 6h, 1d"))
+}
+
+impl Args {
+    /// When a running operation counts as stalled.
+    pub fn stall_policy(&self) -> medusa_crds::health::StallPolicy {
+        medusa_crds::health::StallPolicy {
+            factor: self.stall_factor,
+            without_history: chrono::Duration::from_std(self.stall_after)
+                .unwrap_or(chrono::Duration::MAX),
+            ..medusa_crds::health::StallPolicy::default()
+        }
+    }
 }

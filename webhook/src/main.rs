@@ -145,7 +145,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
     let (caches, writers) = Caches::new();
     let mut watches = watch::spawn_all(client.clone(), writers, cancel.clone());
-    let metrics = Arc::new(Metrics::new());
+    let metrics = Arc::new(Metrics::with_stall_policy(args.stall_policy()));
 
     let store = certificates(&args, &client, &metrics, &cancel).await?;
     let tls_config = tls::server_config(store)?;

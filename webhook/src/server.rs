@@ -157,7 +157,8 @@ pub fn health_router(engine: Arc<Engine>) -> Router {
                 (
                     [(
                         header::CONTENT_TYPE,
-                        "text/plain; version=0.0.4; charset=utf-8",
+                        // prometheus-client writes OpenMetrics (`_total` counters, `# EOF`).
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
                     )],
                     body,
                 )

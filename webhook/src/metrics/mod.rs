@@ -1,12 +1,16 @@
 //! Prometheus metrics: reviews and rule findings by kind, operation and decision; review
 //! latency from 50 µs; live lookups; cache sizes; seconds until the serving certificate expires.
 
+mod health;
 mod sharded;
+
+pub use health::HealthCollector;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+use medusa_crds::health::StallPolicy;
 use medusa_crds::rules::RuleId;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -75,6 +79,7 @@ pub struct Metrics {
     certificate_expiry: Gauge,
     decision_lines_dropped: Counter,
     not_after: Arc<AtomicI64>,
+    health: Arc<HealthCollector>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -107,9 +112,18 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Registers every metric.
+    /// Registers every metric, with the default stall policy.
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix("medusa_webhook");
+        Self::with_stall_policy(StallPolicy::default())
+    }
+
+    /// Registers every metric: the webhook's own under `medusa_webhook_`, backup health under
+    /// `medusa_`, with running operations judged stalled by `policy`.
+    pub fn with_stall_policy(policy: StallPolicy) -> Self {
+        let mut root = Registry::default();
+        let health = Arc::new(HealthCollector::new(policy));
+        root.register_collector(Box::new(health.clone()));
+        let registry = root.sub_registry_with_prefix("medusa_webhook");
         let reviews = Arc::new(Counters::new("reviews", "Admission reviews answered"));
         registry.register_collector(Box::new(reviews.clone()));
         let findings = Arc::new(Counters::new(
@@ -154,7 +168,7 @@ impl Metrics {
             certificate_expiry.clone(),
         );
         Self {
-            registry,
+            registry: root,
             reviews,
             findings,
             latency,
@@ -164,6 +178,7 @@ impl Metrics {
             certificate_expiry,
             decision_lines_dropped,
             not_after: Arc::new(AtomicI64::new(0)),
+            health,
         }
     }
 
@@ -210,6 +225,11 @@ impl Metrics {
 
     /// The text exposition, with gauges refreshed from the caches and the certificate.
     pub fn encode(&self, caches: &Caches) -> String {
+        self.encode_at(caches, chrono::Utc::now())
+    }
+
+    /// [`Metrics::encode`], with backup health computed at `now`.
+    pub fn encode_at(&self, caches: &Caches, now: chrono::DateTime<chrono::Utc>) -> String {
         for (cache, state, len) in caches.summary() {
             self.cache_objects
                 .get_or_create(&CacheLabels { cache })
@@ -222,10 +242,10 @@ impl Metrics {
                     CacheState::Disabled => -1,
                 });
         }
+        self.health.refresh(caches, now);
         let not_after = self.not_after.load(Ordering::Acquire);
         if not_after != 0 {
-            self.certificate_expiry
-                .set(not_after - chrono::Utc::now().timestamp());
+            self.certificate_expiry.set(not_after - now.timestamp());
         }
         let mut out = String::new();
         if encode(&mut out, &self.registry).is_err() {
