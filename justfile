@@ -19,6 +19,7 @@ demo:
 generate:
     cargo run -q -p medusa-crds --example crdgen
     UPDATE_DOCS=1 cargo test -q -p kubectl-medusa --test docs --test session --test krew
+    UPDATE_DOCS=1 cargo test -q -p medusa-webhook --test readme
 
 # Check formatting.
 fmt-check:

@@ -80,6 +80,27 @@ fn world() -> (kube::Client, Fake) {
             .finished_pods(&pods[..2])
             .failed_pods(&pods[2..]),
     );
+    medusa_logs(&fake, &pods);
+    fake.put(
+        &MedusaBackup::test("from-prod")
+            .topology("dc1", &[("default", 4)])
+            .times("2024-04-20T03:00:00Z", Some("2024-04-20T03:30:00Z"))
+            .synced(),
+    );
+    fake.put(
+        &MedusaTask::test("purge-dc1-20240501000000", Operation::Purge)
+            .created("2024-05-01T00:00:00Z")
+            .started("2024-05-01T00:00:15Z")
+            .finished_at("2024-05-01T00:01:10Z")
+            .purged("demo-dc1-default-sts-0", 1, 120, 5_000_000, 0)
+            .purged("demo-dc1-default-sts-1", 1, 80, 3_000_000, 2)
+            .failed_pods(&pods[2..]),
+    );
+    (client, fake)
+}
+
+/// What Medusa logged during the failed backup: pod 2 could not upload.
+fn medusa_logs(fake: &Fake, pods: &[&str; 3]) {
     fake.log(
         NS,
         pods[0],
@@ -102,22 +123,6 @@ fn world() -> (kube::Client, Fake) {
         ("2024-05-01T02:01:58.914Z", "  File \"/home/cassandra/medusa/backup_node.py\", line 318, in backup_snapshots"),
         ("2024-05-01T02:01:58.914Z", "botocore.exceptions.ClientError: An error occurred (AccessDenied) when calling the PutObject operation: Access Denied"),
     ]);
-    fake.put(
-        &MedusaBackup::test("from-prod")
-            .topology("dc1", &[("default", 4)])
-            .times("2024-04-20T03:00:00Z", Some("2024-04-20T03:30:00Z"))
-            .synced(),
-    );
-    fake.put(
-        &MedusaTask::test("purge-dc1-20240501000000", Operation::Purge)
-            .created("2024-05-01T00:00:00Z")
-            .started("2024-05-01T00:00:15Z")
-            .finished_at("2024-05-01T00:01:10Z")
-            .purged("demo-dc1-default-sts-0", 1, 120, 5_000_000, 0)
-            .purged("demo-dc1-default-sts-1", 1, 80, 3_000_000, 2)
-            .failed_pods(&pods[2..]),
-    );
-    (client, fake)
 }
 
 /// The session: each command as typed, and what the screen shows.

@@ -5,138 +5,17 @@
 //! renders them too and must agree.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
+mod kustomize;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use clap::Parser;
+use kustomize::{manifests, render, render_checked};
 use medusa_crds::rules::Policy;
 use serde_json::{Value, json};
 
-fn manifests() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../manifests")
-}
-
-fn yaml_documents(text: &str) -> Vec<Value> {
-    serde_saphyr::from_multiple::<Value>(text)
-        .unwrap()
-        .into_iter()
-        .filter(|d| !d.is_null())
-        .collect()
-}
-
-/// A minimal kustomize: `resources` (files and directories), JSON 6902 `patches` and
-/// `images` (new names and tags of container images).
-fn render(dir: &Path) -> Vec<Value> {
-    let kustomization: Value =
-        serde_saphyr::from_str(&std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap())
-            .unwrap();
-    for key in kustomization.as_object().unwrap().keys() {
-        assert!(
-            ["apiVersion", "kind", "resources", "patches", "images"].contains(&key.as_str()),
-            "{}: `{key}` is not supported by the test renderer; keep the overlays simple",
-            dir.display()
-        );
-    }
-    let mut objects = Vec::new();
-    for resource in kustomization["resources"].as_array().unwrap() {
-        let path = dir.join(resource.as_str().unwrap());
-        if path.is_dir() {
-            objects.extend(render(&path));
-        } else {
-            objects.extend(yaml_documents(&std::fs::read_to_string(&path).unwrap()));
-        }
-    }
-    for patch in kustomization["patches"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-    {
-        let target = &patch["target"];
-        let operations: json_patch::Patch = serde_json::from_value(
-            serde_saphyr::from_str::<Value>(patch["patch"].as_str().unwrap()).unwrap(),
-        )
-        .unwrap();
-        let mut matched = 0;
-        for object in &mut objects {
-            if object["kind"] == target["kind"] && object["metadata"]["name"] == target["name"] {
-                json_patch::patch(object, &operations).unwrap();
-                matched += 1;
-            }
-        }
-        assert_eq!(
-            matched,
-            1,
-            "{}: patch target {target} matched {matched} objects",
-            dir.display()
-        );
-    }
-    for image in kustomization["images"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-    {
-        let name = image["name"].as_str().unwrap();
-        for object in &mut objects {
-            for container in object
-                .pointer_mut("/spec/template/spec/containers")
-                .and_then(Value::as_array_mut)
-                .into_iter()
-                .flatten()
-            {
-                let current = container["image"].as_str().unwrap_or_default().to_owned();
-                let (current_name, current_tag) = match current.rsplit_once(':') {
-                    Some((n, t)) if !t.contains('/') => (n.to_owned(), Some(t.to_owned())),
-                    _ => (current.clone(), None),
-                };
-                if current_name != name {
-                    continue;
-                }
-                let new_name = image["newName"].as_str().unwrap_or(name);
-                let tag = image["newTag"].as_str().map(str::to_owned).or(current_tag);
-                container["image"] = match tag {
-                    Some(tag) => Value::String(format!("{new_name}:{tag}")),
-                    None => Value::String(new_name.to_owned()),
-                };
-            }
-        }
-    }
-    objects
-}
-
-fn kubectl_render(dir: &Path) -> Option<Vec<Value>> {
-    let output = Command::new("kubectl")
-        .arg("kustomize")
-        .arg(dir)
-        .output()
-        .ok()?;
-    if !output.status.success() {
-        panic!(
-            "kubectl kustomize {} failed: {}",
-            dir.display(),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    Some(yaml_documents(&String::from_utf8(output.stdout).unwrap()))
-}
-
 fn rendered(overlay: &str) -> Vec<Value> {
-    let dir = manifests().join("overlays").join(overlay);
-    let ours = render(&dir);
-    match kubectl_render(&dir) {
-        Some(theirs) => {
-            let key = |objects: &[Value]| -> BTreeSet<String> {
-                objects.iter().map(|o| o.to_string()).collect()
-            };
-            assert_eq!(
-                key(&ours),
-                key(&theirs),
-                "the test renderer and kubectl kustomize disagree on {overlay}"
-            );
-        }
-        None => println!("kubectl not found: {overlay} rendered by the test renderer only"),
-    }
-    ours
+    render_checked(&manifests().join("overlays").join(overlay))
 }
 
 fn find<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {

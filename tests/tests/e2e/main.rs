@@ -47,6 +47,7 @@ mod configuration_rules;
 mod job_rules;
 mod model;
 mod plugin_backups;
+mod plugin_health;
 mod plugin_operations;
 mod plugin_setup;
 mod support;
@@ -60,6 +61,7 @@ fn parallel() -> Vec<(&'static str, Scenario)> {
         job_rules::SCENARIOS,
         admission::SCENARIOS,
         plugin_backups::SCENARIOS,
+        plugin_health::SCENARIOS,
         plugin_operations::SCENARIOS,
         plugin_setup::SCENARIOS,
     ]

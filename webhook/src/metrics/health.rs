@@ -57,59 +57,132 @@ fn dc_labels(namespace: &str, datacenter: &str) -> Labels {
     ]
 }
 
+impl Family {
+    fn new(name: &'static str, help: &'static str) -> Self {
+        Self {
+            name,
+            help,
+            samples: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, labels: &Labels, value: f64) {
+        self.samples.push((labels.clone(), value));
+    }
+}
+
+fn flag(on: bool) -> f64 {
+    if on { 1.0 } else { 0.0 }
+}
+
 /// The families of a health snapshot, in the order the README documents them.
-#[allow(clippy::cast_precision_loss)]
 fn families(health: &Health) -> Vec<Family> {
-    let mut last_success = Vec::new();
-    let mut size = Vec::new();
-    let mut files = Vec::new();
-    let mut duration = Vec::new();
-    let mut failed = Vec::new();
-    let mut created = Vec::new();
+    let mut all = datacenter_families(health);
+    all.extend(operation_families(health));
+    all.extend(schedule_families(health));
+    all
+}
+
+/// The newest good backup, the newest finished one, and the datacenter's creation.
+#[allow(clippy::cast_precision_loss)] // sizes and file counts far below 2^53
+fn datacenter_families(health: &Health) -> Vec<Family> {
+    let mut last_success = Family::new(
+        "medusa_backup_last_success_timestamp_seconds",
+        "Finish time of the newest backup that succeeded on all its nodes",
+    );
+    let mut size = Family::new(
+        "medusa_backup_last_success_size_bytes",
+        "Size of that backup (its MedusaBackup's totalSize, parsed); absent for synced backups",
+    );
+    let mut files = Family::new(
+        "medusa_backup_last_success_files",
+        "Files of that backup; absent for synced backups",
+    );
+    let mut duration = Family::new(
+        "medusa_backup_last_duration_seconds",
+        "Duration of the newest finished backup, succeeded or failed",
+    );
+    let mut failed = Family::new(
+        "medusa_backup_last_failed",
+        "1 when the newest finished backup failed or is incomplete, else 0",
+    );
+    let mut created = Family::new(
+        "medusa_datacenter_created_timestamp_seconds",
+        "Creation time of each CassandraDatacenter running Medusa, the baseline of a datacenter never backed up",
+    );
     for dc in &health.datacenters {
         let labels = dc_labels(&dc.namespace, &dc.datacenter);
         if let Some(success) = &dc.last_success {
-            last_success.push((labels.clone(), seconds(success.finished)));
+            last_success.push(&labels, seconds(success.finished));
             if let Some(bytes) = success.size_bytes {
-                size.push((labels.clone(), bytes as f64));
+                size.push(&labels, bytes as f64);
             }
             if let Some(count) = success.files {
-                files.push((labels.clone(), count as f64));
+                files.push(&labels, count as f64);
             }
         }
         if let Some(d) = dc.last_duration {
-            duration.push((labels.clone(), duration_seconds(d)));
+            duration.push(&labels, duration_seconds(d));
         }
         if let Some(f) = dc.last_failed {
-            failed.push((labels.clone(), if f { 1.0 } else { 0.0 }));
+            failed.push(&labels, flag(f));
         }
         if let Some(c) = dc.created {
-            created.push((labels, seconds(c)));
+            created.push(&labels, seconds(c));
         }
     }
-    let operations = health
-        .counts
-        .iter()
-        .map(|c| {
-            let mut labels = dc_labels(&c.namespace, &c.datacenter);
-            labels.push(("kind", c.kind.as_str().to_owned()));
-            labels.push(("phase", c.phase.as_str().to_owned()));
-            (labels, c.count as f64)
-        })
-        .collect();
-    let mut running = Vec::new();
-    let mut stalled = Vec::new();
+    vec![last_success, size, files, duration, failed, created]
+}
+
+/// Operations per phase, and the running ones with their age and stall verdict.
+#[allow(clippy::cast_precision_loss)] // counts far below 2^53
+fn operation_families(health: &Health) -> Vec<Family> {
+    let mut operations = Family::new(
+        "medusa_operations",
+        "Backup jobs, restores and tasks per derived phase",
+    );
+    for c in &health.counts {
+        let mut labels = dc_labels(&c.namespace, &c.datacenter);
+        labels.push(("kind", c.kind.as_str().to_owned()));
+        labels.push(("phase", c.phase.as_str().to_owned()));
+        operations.push(&labels, c.count as f64);
+    }
+    let mut running = Family::new(
+        "medusa_operation_running_seconds",
+        "How long each running operation has run",
+    );
+    let mut stalled = Family::new(
+        "medusa_operation_stalled",
+        "1 when a running operation has run past its stall limit, else 0",
+    );
     for op in &health.running {
         let mut labels = dc_labels(&op.record.key.namespace, &op.record.datacenter);
         labels.push(("kind", op.record.kind.as_str().to_owned()));
         labels.push(("name", op.record.key.name.clone()));
-        running.push((labels.clone(), duration_seconds(op.running_for)));
-        stalled.push((labels, if op.stall.is_some() { 1.0 } else { 0.0 }));
+        running.push(&labels, duration_seconds(op.running_for));
+        stalled.push(&labels, flag(op.stall.is_some()));
     }
-    let mut next_run = Vec::new();
-    let mut last_execution = Vec::new();
-    let mut paused = Vec::new();
-    let mut interval = Vec::new();
+    vec![operations, running, stalled]
+}
+
+/// Each schedule's next run, last execution, interval and pause.
+fn schedule_families(health: &Health) -> Vec<Family> {
+    let mut next_run = Family::new(
+        "medusa_schedule_next_run_timestamp_seconds",
+        "Next run of each schedule, as the operator computes it",
+    );
+    let mut last_execution = Family::new(
+        "medusa_schedule_last_execution_timestamp_seconds",
+        "Last run of each schedule (status.lastExecution)",
+    );
+    let mut interval = Family::new(
+        "medusa_schedule_interval_seconds",
+        "Time between the next two runs of each schedule",
+    );
+    let mut paused = Family::new(
+        "medusa_schedule_paused",
+        "1 when a schedule is disabled, else 0",
+    );
     for s in &health.schedules {
         let labels: Labels = vec![
             ("namespace", s.namespace.clone()),
@@ -118,83 +191,25 @@ fn families(health: &Health) -> Vec<Family> {
             ("operation", s.operation.to_owned()),
         ];
         if let Some(t) = s.next_run {
-            next_run.push((labels.clone(), seconds(t)));
+            next_run.push(&labels, seconds(t));
         }
         if let Some(t) = s.last_execution {
-            last_execution.push((labels.clone(), seconds(t)));
+            last_execution.push(&labels, seconds(t));
         }
         if let Some(d) = s.interval {
-            interval.push((labels.clone(), duration_seconds(d)));
+            interval.push(&labels, duration_seconds(d));
         }
-        paused.push((labels, if s.paused { 1.0 } else { 0.0 }));
+        paused.push(&labels, flag(s.paused));
     }
-    vec![
-        Family {
-            name: "medusa_backup_last_success_timestamp_seconds",
-            help: "Finish time of the newest backup that succeeded on all its nodes",
-            samples: last_success,
-        },
-        Family {
-            name: "medusa_backup_last_success_size_bytes",
-            help: "Size of that backup (its MedusaBackup's totalSize, parsed); absent for synced backups",
-            samples: size,
-        },
-        Family {
-            name: "medusa_backup_last_success_files",
-            help: "Files of that backup; absent for synced backups",
-            samples: files,
-        },
-        Family {
-            name: "medusa_backup_last_duration_seconds",
-            help: "Duration of the newest finished backup, succeeded or failed",
-            samples: duration,
-        },
-        Family {
-            name: "medusa_backup_last_failed",
-            help: "1 when the newest finished backup failed or is incomplete, else 0",
-            samples: failed,
-        },
-        Family {
-            name: "medusa_datacenter_created_timestamp_seconds",
-            help: "Creation time of each CassandraDatacenter running Medusa, the baseline of a datacenter never backed up",
-            samples: created,
-        },
-        Family {
-            name: "medusa_operations",
-            help: "Backup jobs, restores and tasks per derived phase",
-            samples: operations,
-        },
-        Family {
-            name: "medusa_operation_running_seconds",
-            help: "How long each running operation has run",
-            samples: running,
-        },
-        Family {
-            name: "medusa_operation_stalled",
-            help: "1 when a running operation has run past its stall limit, else 0",
-            samples: stalled,
-        },
-        Family {
-            name: "medusa_schedule_next_run_timestamp_seconds",
-            help: "Next run of each schedule, as the operator computes it",
-            samples: next_run,
-        },
-        Family {
-            name: "medusa_schedule_last_execution_timestamp_seconds",
-            help: "Last run of each schedule (status.lastExecution)",
-            samples: last_execution,
-        },
-        Family {
-            name: "medusa_schedule_interval_seconds",
-            help: "Time between the next two runs of each schedule",
-            samples: interval,
-        },
-        Family {
-            name: "medusa_schedule_paused",
-            help: "1 when a schedule is disabled, else 0",
-            samples: paused,
-        },
-    ]
+    vec![next_run, last_execution, interval, paused]
+}
+
+/// The names of the backup health metrics, as exported.
+pub fn metric_names() -> Vec<&'static str> {
+    families(&Health::default())
+        .iter()
+        .map(|f| f.name)
+        .collect()
 }
 
 /// Backup health as a collector: [`HealthCollector::refresh`] computes it from the caches just
@@ -352,9 +367,9 @@ mod tests {
 
     #[test]
     fn the_stall_policy_is_the_webhooks_setting() {
-        let relaxed = medusa_crds::health::StallPolicy {
+        let relaxed = health::StallPolicy {
             without_history: chrono::Duration::hours(8),
-            ..medusa_crds::health::StallPolicy::default()
+            ..health::StallPolicy::default()
         };
         let text = Metrics::with_stall_policy(relaxed).encode_at(&caches(), now());
         let labels = r#"{namespace="k8ssandra",datacenter="dc1",kind="purge",name="purge-1"}"#;
@@ -398,7 +413,7 @@ mod tests {
     #[test]
     fn every_health_metric_is_a_documented_gauge() {
         let text = Metrics::new().encode_at(&caches(), now());
-        for name in super::families(&medusa_crds::health::Health::default())
+        for name in super::families(&health::Health::default())
             .iter()
             .map(|f| f.name)
         {

@@ -4,7 +4,7 @@
 mod health;
 mod sharded;
 
-pub use health::HealthCollector;
+pub use health::{HealthCollector, metric_names as health_metric_names};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -281,7 +281,7 @@ fn pod_log(state: &State, namespace: &str, pod: &str, call: &Call) -> Response<R
         return refuse(&ApiError::new(
             404,
             "NotFound",
-            &format!("pods \"{pod}\" not found"),
+            format!("pods \"{pod}\" not found"),
         ));
     };
     let container = call.query.get("container").cloned().unwrap_or_default();
@@ -294,7 +294,7 @@ fn pod_log(state: &State, namespace: &str, pod: &str, call: &Call) -> Response<R
         return refuse(&ApiError::new(
             400,
             "BadRequest",
-            &format!("container {container} is not valid for pod {pod}"),
+            format!("container {container} is not valid for pod {pod}"),
         ));
     }
     let since = call.query.get("sinceTime").cloned().unwrap_or_default();
