@@ -145,6 +145,37 @@ async fn errors_stand_out_in_color() {
 }
 
 #[tokio::test]
+async fn follow_streams_every_container_until_its_log_ends() {
+    let (client, fake) = datacenter();
+    fake.put(&failed_backup());
+    let outcome = Run::on(&client).run("logs backup nightly --follow").await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    let follows: Vec<String> = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.path.ends_with("/log"))
+        .map(|c| c.query.get("follow").cloned().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        follows,
+        ["true", "true"],
+        "one followed stream per pod of the backup"
+    );
+    let mut lines: Vec<&str> = outcome.stdout.lines().collect();
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        [
+            format!("[{P0}] INFO Backup done"),
+            format!("[{P0}] INFO Starting backup nightly"),
+            format!("[{P1}] ERROR This error happened during the backup: AccessDenied"),
+            format!("[{P1}] INFO Starting backup nightly"),
+        ],
+        "kubectl medusa logs backup nightly --follow: every line of both pods, as they arrive"
+    );
+}
+
+#[tokio::test]
 async fn restore_logs_include_the_medusa_restore_init_container() {
     let (client, fake) = Fake::start();
     fake.put(&CassandraDatacenter::test("dc1"));
