@@ -193,6 +193,13 @@ fn preview_refuses_yes_as_it_asks_nothing() {
 
 // === stalled operations ===
 
+/// A purge of dc1 running since 05:00: seven hours at the tests' noon, with no history.
+fn purge_running_since_five() -> MedusaTask {
+    MedusaTask::test("purge-1", Operation::Purge)
+        .started("2024-05-01T05:00:00Z")
+        .in_progress(&["demo-dc1-default-sts-0"])
+}
+
 fn history(fake: &Fake) {
     finished(fake, "nightly-1", 28);
     finished(fake, "nightly-2", 29);
@@ -250,11 +257,7 @@ async fn stall_factor_moves_the_limit() {
 #[tokio::test]
 async fn task_list_marks_a_purge_running_past_six_hours_without_history() {
     let (client, fake) = datacenter();
-    fake.put(
-        &MedusaTask::test("purge-1", Operation::Purge)
-            .started("2024-05-01T05:00:00Z")
-            .in_progress(&["demo-dc1-default-sts-0"]),
-    );
+    fake.put(&purge_running_since_five());
     let outcome = Run::on(&client).run("task list").await;
     assert!(
         outcome.stdout.contains("Running, stalled?"),
@@ -280,11 +283,7 @@ async fn restore_list_marks_a_restore_running_past_six_hours() {
 #[tokio::test]
 async fn status_lists_a_stalled_operation_under_needs_attention_with_its_logs_command() {
     let (client, fake) = datacenter();
-    fake.put(
-        &MedusaTask::test("purge-1", Operation::Purge)
-            .started("2024-05-01T05:00:00Z")
-            .in_progress(&["demo-dc1-default-sts-0"]),
-    );
+    fake.put(&purge_running_since_five());
     let outcome = Run::on(&client).run("status --dc dc1").await;
     assert!(
         outcome.stdout.contains(
