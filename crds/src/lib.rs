@@ -3,6 +3,15 @@
 //! * [`types`]: the six `medusa.k8ssandra.io/v1alpha1` kinds, field for field as the operator's
 //!   CRDs, plus the parts of K8ssandraCluster and CassandraDatacenter that Medusa needs.
 
+// No panic reachable from input: an admission webhook with `failurePolicy: Fail` that panics
+// blocks every Medusa object of the cluster. (Tests may: clippy.toml allows them there.)
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 pub mod catalog;
 pub mod compat;
 pub mod crdgen;

@@ -46,24 +46,33 @@ pub fn clean_label_value(value: &str) -> String {
         return value.to_owned();
     }
     let chars: Vec<char> = value.chars().filter(|c| *c != ' ').collect();
+    keep_runs(&chars, alnum, inner, alnum)
+}
+
+/// The maximal runs of `inner` characters that begin with a `start` character, each cut back
+/// to its last `end` character, one after the other (the regular-expression matches the
+/// operator's Go code concatenates).
+fn keep_runs(
+    chars: &[char],
+    start: impl Fn(char) -> bool,
+    inner: impl Fn(char) -> bool,
+    end: impl Fn(char) -> bool,
+) -> String {
     let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if !alnum(chars[i]) {
-            i += 1;
-            continue;
-        }
-        // Greedy run of label characters, backtracked to its last alphanumeric.
-        let mut end = i;
-        let mut last_alnum = i;
-        while end < chars.len() && inner(chars[end]) {
-            if alnum(chars[end]) {
-                last_alnum = end;
-            }
-            end += 1;
-        }
-        out.extend(&chars[i..=last_alnum]);
-        i = last_alnum + 1;
+    let mut rest = chars;
+    while let Some(run) = rest
+        .iter()
+        .position(|c| start(*c))
+        .and_then(|at| rest.get(at..))
+    {
+        let len = run.iter().take_while(|c| inner(**c)).count();
+        // The start character is itself an end character: a run keeps at least it.
+        let kept = run
+            .get(..len)
+            .and_then(|r| r.iter().rposition(|c| end(*c)))
+            .map_or(1, |last| last + 1);
+        out.extend(run.get(..kept).unwrap_or_default());
+        rest = run.get(kept..).unwrap_or_default();
     }
     out
 }
@@ -73,7 +82,7 @@ pub fn is_dns1035_label(value: &str) -> bool {
     let bytes = value.as_bytes();
     !bytes.is_empty()
         && bytes.len() <= 63
-        && bytes[0].is_ascii_lowercase()
+        && bytes.first().is_some_and(u8::is_ascii_lowercase)
         && bytes
             .iter()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
@@ -87,28 +96,12 @@ pub fn cleanup_for_kubernetes(input: &str) -> String {
         return input.to_owned();
     }
     let chars: Vec<char> = input.to_lowercase().replace('_', "-").chars().collect();
-    let start = |c: char| c.is_ascii_lowercase();
-    let inner = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
-    let end_ok = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if !start(chars[i]) {
-            i += 1;
-            continue;
-        }
-        let mut end = i + 1;
-        let mut last_ok = i;
-        while end < chars.len() && inner(chars[end]) {
-            if end_ok(chars[end]) {
-                last_ok = end;
-            }
-            end += 1;
-        }
-        out.extend(&chars[i..=last_ok]);
-        i = last_ok + 1;
-    }
-    out
+    keep_runs(
+        &chars,
+        |c| c.is_ascii_lowercase(),
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit(),
+    )
 }
 
 /// The labels cass-operator's `GetDatacenterLabels` gives a datacenter; the operator's

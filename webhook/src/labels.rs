@@ -25,7 +25,7 @@ macro_rules! label_value {
         }
 
         impl $name {
-            const ALL: &'static [Self] = &[$(Self::$variant),+];
+            const ALL: [Self; [$($label),+].len()] = [$(Self::$variant),+];
         }
 
         impl LabelValue for $name {
@@ -36,8 +36,8 @@ macro_rules! label_value {
             }
 
             fn at(index: usize) -> Self {
-                let last = Self::ALL.len() - 1;
-                Self::ALL[index.min(last)]
+                let [.., last] = Self::ALL;
+                Self::ALL.get(index).copied().unwrap_or(last)
             }
 
             fn as_str(self) -> &'static str {
@@ -175,7 +175,7 @@ impl LabelValue for Rule {
     }
 
     fn at(index: usize) -> Self {
-        Self(RuleId::ALL.get(index).copied().unwrap_or(RuleId::ALL[0]))
+        Self(RuleId::ALL.get(index).copied().unwrap_or(RuleId::K1))
     }
 
     fn as_str(self) -> &'static str {

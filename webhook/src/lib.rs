@@ -3,6 +3,15 @@
 //! The rules live in `medusa-crds` as pure functions; this crate serves them over HTTPS with
 //! reflector caches, live lookups on cache misses, metrics and certificate management.
 
+// No panic reachable from input: an admission webhook with `failurePolicy: Fail` that panics
+// blocks every Medusa object of the cluster. (Tests may: clippy.toml allows them there.)
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 /// The git commit built (`0123456789ab`, with `-modified` for a work tree with changes).
 pub const COMMIT: &str = git_version::git_version!(
     args = [

@@ -111,20 +111,20 @@ impl CronSchedule {
             return parse_descriptor(spec, zone).map(|kind| Self { expression, kind });
         }
         let fields: Vec<&str> = spec.split(go_space).filter(|f| !f.is_empty()).collect();
-        if fields.len() != 5 {
+        let [minute, hour, dom, month, dow] = fields.as_slice() else {
             return Err(CronError(format!(
                 "expected exactly 5 fields, found {}: [{}]",
                 fields.len(),
                 fields.join(" ")
             )));
-        }
+        };
         let spec = Spec {
             second: get_field("0", &SECONDS)?,
-            minute: get_field(fields[0], &MINUTES)?,
-            hour: get_field(fields[1], &HOURS)?,
-            dom: get_field(fields[2], &DOM)?,
-            month: get_field(fields[3], &MONTHS)?,
-            dow: get_field(fields[4], &DOW)?,
+            minute: get_field(minute, &MINUTES)?,
+            hour: get_field(hour, &HOURS)?,
+            dom: get_field(dom, &DOM)?,
+            month: get_field(month, &MONTHS)?,
+            dow: get_field(dow, &DOW)?,
             zone,
         };
         Ok(Self {

@@ -337,7 +337,7 @@ pub(super) async fn validate_restore_job<V: ClusterView>(
                         format!(
                             "{who}: restore {} of datacenter {dc_name:?} has not finished: two restores would stop and reconfigure the datacenter against each other; wait for it (kubectl medusa restore watch {}) or delete it first",
                             name_list(&running, 3),
-                            running[0]
+                            running.first().map_or("", String::as_str)
                         ),
                     );
                 }

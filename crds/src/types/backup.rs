@@ -160,7 +160,7 @@ pub fn human_size(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    format!("{value:.2} {}", UNITS[unit])
+    format!("{value:.2} {}", UNITS.get(unit).unwrap_or(&"PB"))
 }
 
 #[cfg(test)]
