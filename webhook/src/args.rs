@@ -83,6 +83,24 @@ pub struct Args {
     #[arg(long, default_value_t = 3 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Connections served at once; one beyond is closed at once (the API server retries, and
+    /// the Service sends it to another replica).
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Age after which a connection is closed gracefully, so that load spreads over replicas
+    /// added since (e.g. 5m).
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_duration)]
+    pub max_connection_age: std::time::Duration,
+
+    /// Reviews in flight at once.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_in_flight: u32,
+
+    /// How long a review may wait for a place in flight before a 503 (e.g. 2s).
+    #[arg(long, default_value = "2s", value_name = "DURATION", value_parser = parse_duration)]
+    pub in_flight_wait: std::time::Duration,
+
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Json)]
     pub log_format: LogFormat,
@@ -107,6 +125,18 @@ fn parse_duration(value: &str) -> Result<std::time::Duration, String> {
 }
 
 impl Args {
+    /// The server's limits.
+    pub fn limits(&self) -> crate::server::Limits {
+        crate::server::Limits {
+            max_body_bytes: self.max_body_bytes,
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            max_connection_age: self.max_connection_age,
+            max_in_flight: usize::try_from(self.max_in_flight).unwrap_or(usize::MAX),
+            queue_timeout: self.in_flight_wait,
+            ..crate::server::Limits::default()
+        }
+    }
+
     /// When a running operation counts as stalled.
     pub fn stall_policy(&self) -> medusa_crds::health::StallPolicy {
         medusa_crds::health::StallPolicy {

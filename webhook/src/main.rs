@@ -23,7 +23,7 @@ use medusa_webhook::engine::Engine;
 use medusa_webhook::live::Live;
 use medusa_webhook::metrics::Metrics;
 use medusa_webhook::server::{
-    Limits, admission_router, bind, health_router, serve_plain, serve_tls,
+    admission_router, bind, health_router, serve_plain, serve_tls_counted,
 };
 use medusa_webhook::{selfsigned, tls, watch};
 use tokio_util::sync::CancellationToken;
@@ -170,19 +170,17 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let engine = Arc::new(
         Engine::new(caches, Some(Live::new(client)), policy, metrics).with_decision_log(decisions),
     );
-    let limits = Limits {
-        max_body_bytes: args.max_body_bytes,
-        ..Limits::default()
-    };
+    let limits = args.limits();
     let admission = bind(args.listen).await?;
     let health = bind(args.health_listen).await?;
     tracing::info!(version = medusa_webhook::version(), listen = %args.listen, health = %args.health_listen, "medusa-webhook serving");
-    let admission_task = tokio::spawn(serve_tls(
+    let admission_task = tokio::spawn(serve_tls_counted(
         admission,
         tls_config,
         admission_router(engine.clone(), limits),
         limits,
         cancel.clone(),
+        Some(engine.metrics().clone()),
     ));
     let health_task = tokio::spawn(serve_plain(health, health_router(engine), cancel.clone()));
     shutdown_signal().await;

@@ -19,13 +19,17 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::admission::{parse_review, review_body};
 use crate::engine::{Endpoint, Engine};
+use crate::metrics::Metrics;
 
-/// Limits that protect the server from large and slow requests.
+/// Limits that protect the server from large and slow requests, and that a cluster operator
+/// can rely on under load.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     /// Largest accepted body (the API server caps objects at 3 MiB).
@@ -36,6 +40,16 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// Time for a client to send the request body.
     pub body_timeout: Duration,
+    /// Connections served at once; a new one beyond is closed at once (the API server then
+    /// retries, reaching another replica through the Service).
+    pub max_connections: usize,
+    /// Age after which a connection is closed gracefully (HTTP/1.1: after its current request;
+    /// h2: GOAWAY), so that load spreads over replicas added since.
+    pub max_connection_age: Duration,
+    /// Reviews in flight at once (from the first byte of the body to the answer).
+    pub max_in_flight: usize,
+    /// How long a review may wait for a place in flight before a 503.
+    pub queue_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -45,6 +59,10 @@ impl Default for Limits {
             handshake_timeout: Duration::from_secs(5),
             header_timeout: Duration::from_secs(5),
             body_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            max_connection_age: Duration::from_secs(300),
+            max_in_flight: 256,
+            queue_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -53,6 +71,7 @@ impl Default for Limits {
 struct AppState {
     engine: Arc<Engine>,
     limits: Limits,
+    in_flight: Arc<Semaphore>,
 }
 
 fn text(status: StatusCode, message: String) -> Response {
@@ -65,6 +84,19 @@ fn text(status: StatusCode, message: String) -> Response {
 }
 
 async fn admit(state: AppState, endpoint: Endpoint, request: Request) -> Response {
+    let Ok(Ok(_permit)) =
+        tokio::time::timeout(state.limits.queue_timeout, state.in_flight.acquire()).await
+    else {
+        state.engine.metrics().review_shed();
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "medusa-webhook has {} reviews in flight (--max-in-flight) and none ended within {} ms; the API server retries on another replica",
+                state.limits.max_in_flight,
+                state.limits.queue_timeout.as_millis()
+            ),
+        );
+    };
     let body = Limited::new(request.into_body(), state.limits.max_body_bytes);
     let bytes = match tokio::time::timeout(state.limits.body_timeout, body.collect()).await {
         Err(_) => {
@@ -96,17 +128,37 @@ async fn admit(state: AppState, endpoint: Endpoint, request: Request) -> Respons
         }
         Ok(Ok(collected)) => collected.to_bytes(),
     };
-    let review = match parse_review(&bytes) {
+    match answer(&state.engine, endpoint, &bytes).await {
+        Answer::Review(body) => {
+            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+        Answer::Refused(status, message) => text(status, message),
+    }
+}
+
+/// What the server answers to a request body.
+#[derive(Debug)]
+pub enum Answer {
+    /// 200 with this AdmissionReview.
+    Review(Vec<u8>),
+    /// A 4xx (or 500) with this message.
+    Refused(StatusCode, String),
+}
+
+/// The whole admission path of one body, from its bytes to the answer's: parsing, the rules
+/// over the caches, and the encoding (the server adds only HTTP; the fuzz target calls this).
+pub async fn answer(engine: &Engine, endpoint: Endpoint, body: &[u8]) -> Answer {
+    let review = match parse_review(body) {
         Ok(review) => review,
         Err(e) => {
             tracing::warn!(error = %e, "malformed admission request");
-            return text(StatusCode::BAD_REQUEST, e.to_string());
+            return Answer::Refused(StatusCode::BAD_REQUEST, e.to_string());
         }
     };
-    let response = state.engine.review(endpoint, &review.request).await;
+    let response = engine.review(endpoint, &review.request).await;
     match review_body(&review.api_version, &response) {
-        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
-        Err(e) => text(
+        Ok(body) => Answer::Review(body),
+        Err(e) => Answer::Refused(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("cannot encode the response: {e}"),
         ),
@@ -115,7 +167,11 @@ async fn admit(state: AppState, endpoint: Endpoint, request: Request) -> Respons
 
 /// The admission routes.
 pub fn admission_router(engine: Arc<Engine>, limits: Limits) -> Router {
-    let state = AppState { engine, limits };
+    let state = AppState {
+        engine,
+        limits,
+        in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
+    };
     Router::new()
         .route(
             "/validate",
@@ -175,8 +231,21 @@ pub async fn serve_tls(
     limits: Limits,
     cancel: CancellationToken,
 ) {
+    serve_tls_counted(listener, tls, router, limits, cancel, None).await;
+}
+
+/// [`serve_tls`], counting the connections refused past `max_connections` in `metrics`.
+pub async fn serve_tls_counted(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    router: Router,
+    limits: Limits,
+    cancel: CancellationToken,
+    metrics: Option<Arc<Metrics>>,
+) {
     let acceptor = TlsAcceptor::from(tls);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let connections = TaskTracker::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     loop {
         let (stream, peer) = tokio::select! {
             () = cancel.cancelled() => break,
@@ -189,11 +258,21 @@ pub async fn serve_tls(
                 }
             },
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            // Closed at once rather than queued: the client retries elsewhere.
+            tracing::warn!(%peer, max = limits.max_connections, "connection refused: --max-connections reached");
+            if let Some(metrics) = &metrics {
+                metrics.connection_refused();
+            }
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let acceptor = acceptor.clone();
         let service = TowerToHyperService::new(router.clone());
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
+        let cancel = cancel.clone();
+        connections.spawn(async move {
+            let _slot = slot;
             let tls_stream =
                 match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(stream)).await
                 {
@@ -207,29 +286,54 @@ pub async fn serve_tls(
                         return;
                     }
                 };
-            let mut builder = auto::Builder::new(TokioExecutor::new());
-            builder
-                .http1()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
-                .keep_alive(true);
-            builder
-                .http2()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .keep_alive_interval(Some(Duration::from_secs(30)))
-                .max_concurrent_streams(256);
-            let connection = builder.serve_connection(TokioIo::new(tls_stream), service);
-            if let Err(e) = watcher.watch(connection.into_owned()).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
+            serve_connection(tls_stream, service, limits, cancel, peer).await;
         });
     }
     drop(listener);
-    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
+    connections.close();
+    if tokio::time::timeout(Duration::from_secs(10), connections.wait())
         .await
         .is_err()
     {
         tracing::warn!("connections still open after 10 s; closing");
+    }
+}
+
+/// Serves one connection until it ends, is older than `max_connection_age`, or the server
+/// stops; the last two close it gracefully.
+async fn serve_connection(
+    stream: tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+    service: TowerToHyperService<Router>,
+    limits: Limits,
+    cancel: CancellationToken,
+    peer: SocketAddr,
+) {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .max_concurrent_streams(256);
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        () = tokio::time::sleep(limits.max_connection_age) => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+        () = cancel.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
     }
 }
 

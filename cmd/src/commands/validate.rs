@@ -126,7 +126,7 @@ pub fn read_documents(
                 .ok_or_else(|| CliError::usage("standard input (-) can be given once"))?(
             )
             .map_err(|e| CliError::usage(format!("cannot read standard input: {e}")))?;
-            documents.extend(parse("<stdin>", &text)?);
+            documents.extend(parse_documents("<stdin>", &text)?);
         } else if !path.exists() {
             return Err(CliError::usage(format!(
                 "{} does not exist",
@@ -141,12 +141,13 @@ pub fn read_documents(
     for file in files {
         let text = std::fs::read_to_string(&file)
             .map_err(|e| CliError::usage(format!("cannot read {}: {e}", file.display())))?;
-        documents.extend(parse(&file.display().to_string(), &text)?);
+        documents.extend(parse_documents(&file.display().to_string(), &text)?);
     }
     Ok(documents)
 }
 
-fn parse(origin: &str, text: &str) -> Result<Vec<Document>> {
+/// Parses the documents of one text (a `List` counts as its items; what is not an object is skipped).
+pub fn parse_documents(origin: &str, text: &str) -> Result<Vec<Document>> {
     let values: Vec<Value> = serde_saphyr::from_multiple(text)
         .map_err(|e| CliError::usage(format!("{origin} is not valid YAML: {e}")))?;
     let mut documents = Vec::new();

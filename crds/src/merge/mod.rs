@@ -142,7 +142,7 @@ impl EffectiveStorage {
 }
 
 /// Schema defaults of `Storage`, by field path.
-fn schema_default(path: &str) -> Option<Value> {
+pub fn schema_default(path: &str) -> Option<Value> {
     Some(match path {
         "transferMaxBandwidth" => json!(crate::types::storage::defaults::TRANSFER_MAX_BANDWIDTH),
         "multiPartUploadThreshold" => {

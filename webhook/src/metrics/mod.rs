@@ -78,6 +78,8 @@ pub struct Metrics {
     cache_ready: Family<CacheLabels, Gauge>,
     certificate_expiry: Gauge,
     decision_lines_dropped: Counter,
+    connections_refused: Counter,
+    reviews_shed: Counter,
     not_after: Arc<AtomicI64>,
     health: Arc<HealthCollector>,
 }
@@ -161,6 +163,18 @@ impl Metrics {
             "Decision log lines dropped because the log's writer could not keep up",
             decision_lines_dropped.clone(),
         );
+        let connections_refused = Counter::default();
+        registry.register(
+            "connections_refused",
+            "Connections closed at once because --max-connections were open",
+            connections_refused.clone(),
+        );
+        let reviews_shed = Counter::default();
+        registry.register(
+            "reviews_shed",
+            "Reviews answered 503 because --max-in-flight reviews were in flight past the queue timeout",
+            reviews_shed.clone(),
+        );
         let certificate_expiry = Gauge::default();
         registry.register(
             "certificate_expiry_seconds",
@@ -177,6 +191,8 @@ impl Metrics {
             cache_ready,
             certificate_expiry,
             decision_lines_dropped,
+            connections_refused,
+            reviews_shed,
             not_after: Arc::new(AtomicI64::new(0)),
             health,
         }
@@ -185,6 +201,16 @@ impl Metrics {
     /// The counter of decision log lines dropped (see [`crate::decisions::DecisionLog`]).
     pub fn decision_lines_dropped(&self) -> Counter {
         self.decision_lines_dropped.clone()
+    }
+
+    /// Counts a connection refused past `--max-connections`.
+    pub fn connection_refused(&self) {
+        self.connections_refused.inc();
+    }
+
+    /// Counts a review shed past `--max-in-flight`.
+    pub fn review_shed(&self) {
+        self.reviews_shed.inc();
     }
 
     /// Where the TLS layer records the serving certificate's expiry (Unix seconds).

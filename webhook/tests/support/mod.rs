@@ -15,7 +15,9 @@ use medusa_webhook::engine::Engine;
 use medusa_webhook::live::Live;
 use medusa_webhook::metrics::Metrics;
 use medusa_webhook::selfsigned::{Bundle, generate};
-use medusa_webhook::server::{Limits, admission_router, health_router, serve_plain, serve_tls};
+use medusa_webhook::server::{
+    Limits, admission_router, health_router, serve_plain, serve_tls_counted,
+};
 use medusa_webhook::tls::{CertificateStore, load_pem, server_config};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -88,12 +90,13 @@ pub async fn start(options: Options, setup: impl FnOnce(&mut Writers)) -> (TestS
     let addr = listener.local_addr().unwrap();
     let health_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let health = health_listener.local_addr().unwrap();
-    tokio::spawn(serve_tls(
+    tokio::spawn(serve_tls_counted(
         listener,
         server_config(store.clone()).unwrap(),
         admission_router(engine.clone(), options.limits),
         options.limits,
         cancel.clone(),
+        Some(engine.metrics().clone()),
     ));
     tokio::spawn(serve_plain(
         health_listener,
