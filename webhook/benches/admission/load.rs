@@ -90,17 +90,23 @@ fn peak_rss_kib(pid: u32) -> u64 {
 }
 
 /// The server, started as a child process: it prints its port, then only decision lines.
-struct Server {
-    child: std::process::Child,
-    port: u16,
+pub struct Server {
+    pub child: std::process::Child,
+    pub port: u16,
     /// Counts the decision lines, read in large chunks as a log collector reads a container's
     /// stdout.
-    drained: std::thread::JoinHandle<u64>,
+    pub drained: std::thread::JoinHandle<u64>,
 }
 
-fn start(role: &str, tls: &Tls) -> Server {
+pub fn start(role: &str, tls: &Tls) -> Server {
+    start_with(role, tls, &[])
+}
+
+/// [`start`], with more environment for the server.
+pub fn start_with(role: &str, tls: &Tls, env: &[(&str, String)]) -> Server {
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new(exe)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .env("MEDUSA_BENCH_ROLE", role)
         .env("BENCH_CERT", &tls.cert)
         .env("BENCH_KEY", &tls.key)
@@ -137,13 +143,13 @@ fn start(role: &str, tls: &Tls) -> Server {
     }
 }
 
-type Https = HttpClient<
+pub type Https = HttpClient<
     hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
     Full<Bytes>,
 >;
 
 /// A keep-alive HTTPS client that trusts the bench's CA.
-fn https(ca_pem: &str, clients: usize) -> Https {
+pub fn https(ca_pem: &str, clients: usize) -> Https {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
@@ -168,7 +174,7 @@ fn https(ca_pem: &str, clients: usize) -> Https {
 }
 
 /// Each review with the `"uid":"..."` its answer must carry, as often as its weight.
-fn mix() -> Arc<Vec<(&'static str, Bytes, Vec<u8>)>> {
+pub fn mix() -> Arc<Vec<(&'static str, Bytes, Vec<u8>)>> {
     Arc::new(
         workload()
             .into_iter()

@@ -44,8 +44,7 @@ pub async fn serve(role: &str) {
     }
     let router = match role {
         "webhook" => {
-            let (caches, mut writers) = Caches::new();
-            populate(&mut writers);
+            let caches = caches();
             let dropped = metrics.decision_lines_dropped();
             let mut engine = Engine::new(caches, None, Arc::new(Policy::default()), metrics);
             if logs {
@@ -98,4 +97,18 @@ pub async fn serve(role: &str) {
         stop.cancel();
     });
     serve_tls(listener, tls, router, limits, cancel).await;
+}
+
+/// The caches of the bench's workload; for the soak (`SOAK_WRITES`), a writer then adds,
+/// updates and deletes cached objects as watch events do.
+fn caches() -> Arc<Caches> {
+    let (caches, mut writers) = Caches::new();
+    populate(&mut writers);
+    if let Some(rate) = std::env::var("SOAK_WRITES")
+        .ok()
+        .and_then(|r| r.parse::<u64>().ok())
+    {
+        tokio::spawn(crate::workload::churn(writers, rate));
+    }
+    caches
 }

@@ -180,3 +180,43 @@ pub fn reviews() -> Vec<(u32, &'static str, Vec<u8>)> {
         (5, "/validate", review("CREATE", Some(&new_cluster), None)),
     ]
 }
+
+/// Watch events without end, `per_second` of them: backup jobs created, their status updated,
+/// then deleted, and MedusaBackups added and removed, so that the caches keep a steady size
+/// while every entry keeps changing (what a busy cluster's watches deliver).
+pub async fn churn(mut writers: medusa_webhook::cache::Writers, per_second: u64) {
+    use kube::runtime::watcher::Event;
+    let period = std::time::Duration::from_micros(1_000_000 / per_second.max(1));
+    let mut tick = tokio::time::interval(period);
+    let mut i: u64 = 0;
+    loop {
+        tick.tick().await;
+        let namespace = ns((i as usize) % NAMESPACES);
+        let dc = format!("c{}-dc1", i as usize % CLUSTERS_PER_NAMESPACE);
+        let job = format!("soak-{}", i % 500);
+        match i % 4 {
+            0 => writers.of::<MedusaBackupJob>().apply(Event::Apply(
+                MedusaBackupJob::test(&job).namespace(&namespace).dc(&dc),
+            )),
+            1 => writers.of::<MedusaBackupJob>().apply(Event::Apply(
+                MedusaBackupJob::test(&job)
+                    .namespace(&namespace)
+                    .dc(&dc)
+                    .started("2024-05-01T10:00:00Z")
+                    .in_progress(&["p0", "p1", "p2"]),
+            )),
+            2 => writers.of::<MedusaBackup>().apply(Event::Apply(
+                MedusaBackup::test(&job).namespace(&namespace).dc(&dc),
+            )),
+            _ => {
+                writers.of::<MedusaBackupJob>().apply(Event::Delete(
+                    MedusaBackupJob::test(&job).namespace(&namespace).dc(&dc),
+                ));
+                writers.of::<MedusaBackup>().apply(Event::Delete(
+                    MedusaBackup::test(&job).namespace(&namespace).dc(&dc),
+                ));
+            }
+        }
+        i = i.wrapping_add(1);
+    }
+}
