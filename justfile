@@ -126,7 +126,7 @@ sizes:
     fi
 
 # What CI runs.
-ci: fmt-check lint sizes test workflows image-check
+ci: fmt-check lint sizes test workflows image-check fuzz-smoke
 
 # The fuzz targets of fuzz/ (libFuzzer through cargo-fuzz, nightly): RUNS executions each, from
 # the corpus in fuzz/corpus/<target>; a crash is saved in fuzz/artifacts/<target>/ and ends the

@@ -182,6 +182,10 @@ async fn drive(tls: &load::Tls, port: u16, pid: u32, rate: u64, minutes: usize) 
     // Let the last requests land.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut all = results.lock().unwrap();
+    // A minute printed as the next began may have had answers still on their way.
+    for minute in all.iter_mut() {
+        minute.latencies_us.sort_unstable();
+    }
     let last = all.len();
     all[last - 1].rss_kib = rss_kib(pid);
     print_minute(last, &mut all[last - 1]);
@@ -223,8 +227,21 @@ fn report(minutes: &[Minute], rate: u64, lines: u64) -> String {
         middle as f64 / 1024.0,
         last as f64 / 1024.0,
     );
+    out.push_str("\n| minute | reviews | errors | p50 ms | p99 ms | p99.9 ms | RSS MiB |\n|---|---|---|---|---|---|---|\n");
+    for (i, m) in minutes.iter().enumerate() {
+        out.push_str(&format!(
+            "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.1} |\n",
+            i + 1,
+            m.latencies_us.len(),
+            m.errors,
+            m.percentile(0.5),
+            m.percentile(0.99),
+            m.percentile(0.999),
+            m.rss_kib as f64 / 1024.0
+        ));
+    }
     out.push_str(&format!(
-        "decision log: {lines} lines for {reviews} reviews\n"
+        "\ndecision log: {lines} lines for {reviews} reviews\n"
     ));
     for (target, met) in [
         ("0 errors", errors == 0),
