@@ -7,9 +7,9 @@ use chrono::DateTime;
 use libfuzzer_sys::fuzz_target;
 use medusa_crds::cron::CronSchedule;
 
-/// From where runs are followed: a plain day, New York's spring-forward and fall-back days,
-/// a leap day, and the far end of what Unix seconds in a u32 reach.
-const STARTS: [i64; 5] = [1_714_564_800, 1_710_054_000, 1_730_610_000, 1_709_164_800, 4_102_444_800];
+/// From where runs are followed: a plain day and New York's spring-forward day (an
+/// unsatisfiable expression costs a five-year search from each, so they are few).
+const STARTS: [i64; 2] = [1_714_564_800, 1_710_054_000];
 
 fuzz_target!(|data: &[u8]| {
     let Ok(spec) = std::str::from_utf8(data) else {
@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
             continue;
         };
         let mut previous = start;
-        for _ in 0..4 {
+        for _ in 0..3 {
             let Some(next) = cron.next_after(previous) else {
                 break;
             };
