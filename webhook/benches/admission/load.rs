@@ -27,6 +27,22 @@ pub struct Tls {
     pub ca_pem: Arc<str>,
 }
 
+impl Tls {
+    /// A CA and a serving certificate for localhost, written into `dir`.
+    pub fn generate(dir: &std::path::Path) -> Self {
+        std::fs::create_dir_all(dir).unwrap();
+        let bundle = medusa_webhook::selfsigned::generate(vec!["localhost".into()]).unwrap();
+        let tls = Self {
+            cert: dir.join("tls.crt"),
+            key: dir.join("tls.key"),
+            ca_pem: Arc::from(bundle.ca_pem.as_str()),
+        };
+        std::fs::write(&tls.cert, &bundle.cert_pem).unwrap();
+        std::fs::write(&tls.key, &bundle.key_pem).unwrap();
+        tls
+    }
+}
+
 /// What one round measured of one server.
 pub struct Run {
     pub reviews: usize,

@@ -35,8 +35,6 @@ mod report;
 mod roles;
 mod workload;
 
-use std::sync::Arc;
-
 /// mimalloc: the request path allocates many short-lived objects from several threads.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -79,15 +77,7 @@ fn main() {
     };
     let rounds: usize = env_or("BENCH_ROUNDS", 5).max(1);
     let dir = std::env::temp_dir().join(format!("medusa-webhook-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let bundle = medusa_webhook::selfsigned::generate(vec!["localhost".into()]).unwrap();
-    let tls = load::Tls {
-        cert: dir.join("tls.crt"),
-        key: dir.join("tls.key"),
-        ca_pem: Arc::from(bundle.ca_pem.as_str()),
-    };
-    std::fs::write(&tls.cert, &bundle.cert_pem).unwrap();
-    std::fs::write(&tls.key, &bundle.key_pem).unwrap();
+    let tls = load::Tls::generate(&dir);
     println!(
         "medusa-webhook admission bench: {} keep-alive HTTPS clients, {rounds} alternating rounds of {} s measured after 2 s warm-up",
         settings.clients, settings.seconds

@@ -86,15 +86,7 @@ fn main() {
     let minutes: usize = env_or("SOAK_MINUTES", 10);
     let writes: u64 = env_or("SOAK_WRITES", 50);
     let dir = std::env::temp_dir().join(format!("medusa-webhook-soak-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let bundle = medusa_webhook::selfsigned::generate(vec!["localhost".into()]).unwrap();
-    let tls = load::Tls {
-        cert: dir.join("tls.crt"),
-        key: dir.join("tls.key"),
-        ca_pem: Arc::from(bundle.ca_pem.as_str()),
-    };
-    std::fs::write(&tls.cert, &bundle.cert_pem).unwrap();
-    std::fs::write(&tls.key, &bundle.key_pem).unwrap();
+    let tls = load::Tls::generate(&dir);
     println!(
         "medusa-webhook soak: {rate} reviews/s for {minutes} min, {writes} cache events/s, caches of {} Secrets, {} MedusaBackups, {} K8ssandraClusters",
         workload::SECRETS,
