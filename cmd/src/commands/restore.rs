@@ -359,11 +359,8 @@ async fn list(ctx: &Ctx, OperationListArgs { list: args, stall }: OperationListA
             );
             cells.push(r.spec.cassandra_datacenter.clone().into());
             cells.push(r.spec.backup.clone().into());
-            let key = ObjectKey::new(
-                r.metadata.namespace.clone().unwrap_or_default(),
-                r.metadata.name.clone().unwrap_or_default(),
-            );
-            push_progress_cells(&mut cells, &status, stalled.contains(&key), ctx.now);
+            let stalled = stalled.contains(&ObjectKey::of(r));
+            push_progress_cells(&mut cells, &status, stalled, ctx.now);
             if args.output == ListOutput::Wide {
                 cells.push(
                     r.status

@@ -231,11 +231,8 @@ async fn list(ctx: &Ctx, OperationListArgs { list: args, stall }: OperationListA
             );
             cells.push(t.spec.cassandra_datacenter.clone().into());
             cells.push(t.spec.operation.to_string().into());
-            let key = ObjectKey::new(
-                t.metadata.namespace.clone().unwrap_or_default(),
-                t.metadata.name.clone().unwrap_or_default(),
-            );
-            push_progress_cells(&mut cells, &status, stalled.contains(&key), ctx.now);
+            let stalled = stalled.contains(&ObjectKey::of(t));
+            push_progress_cells(&mut cells, &status, stalled, ctx.now);
             if args.output == ListOutput::Wide {
                 cells.push(
                     status

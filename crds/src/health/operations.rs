@@ -82,13 +82,6 @@ pub struct OperationRecord {
     pub status: DerivedStatus,
 }
 
-fn key(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> ObjectKey {
-    ObjectKey::new(
-        meta.namespace.clone().unwrap_or_default(),
-        meta.name.clone().unwrap_or_default(),
-    )
-}
-
 /// The operations among these objects: backup jobs (a record imported by a sync is a backup,
 /// not an operation of this cluster), restores and tasks.
 pub fn operations(
@@ -107,14 +100,14 @@ pub fn operations(
             status: row.status.clone(),
         });
     let restores = restores.iter().map(|job| OperationRecord {
-        key: key(&job.metadata),
+        key: ObjectKey::of(job),
         datacenter: job.spec.cassandra_datacenter.clone(),
         kind: OperationKind::Restore,
         status: restore_status(job, None, now, Graces::default()),
     });
     let tasks = tasks.iter().filter_map(|task| {
         Some(OperationRecord {
-            key: key(&task.metadata),
+            key: ObjectKey::of(task),
             datacenter: task.spec.cassandra_datacenter.clone(),
             kind: OperationKind::of_task(&task.spec.operation)?,
             status: task_status(task, now, Graces::default()),
