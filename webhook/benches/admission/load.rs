@@ -121,7 +121,18 @@ pub fn start(role: &str, tls: &Tls) -> Server {
 /// [`start`], with more environment for the server.
 pub fn start_with(role: &str, tls: &Tls, env: &[(&str, String)]) -> Server {
     let exe = std::env::current_exe().unwrap();
-    let mut child = Command::new(exe)
+    // `BENCH_WRAP`: a command that runs the server (valgrind, perf), for profiling.
+    let wrap = std::env::var("BENCH_WRAP").unwrap_or_default();
+    let mut words = wrap.split_whitespace();
+    let mut command = match words.next() {
+        Some(program) => {
+            let mut command = Command::new(program);
+            command.args(words).arg(exe);
+            command
+        }
+        None => Command::new(exe),
+    };
+    let mut child = command
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .env("MEDUSA_BENCH_ROLE", role)
         .env("BENCH_CERT", &tls.cert)

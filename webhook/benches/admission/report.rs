@@ -5,13 +5,14 @@ use crate::load::Run;
 /// One round, as it ends.
 pub fn round_line(round: usize, webhook: &Run, baseline: &Run) -> String {
     format!(
-        "round {round}: webhook {:.0}/s (server {:.1} µs CPU/review, {} decision lines for {} reviews), baseline {:.0}/s (server {:.1} µs CPU/review)",
+        "round {round}: webhook {:.0}/s (server {:.1} µs CPU/review, {} decision lines for {} reviews), baseline {:.0}/s (server {:.1} µs CPU/review, {} reviews)",
         webhook.per_second(),
         webhook.server_cpu_per_review(),
         webhook.decision_lines,
         webhook.answered,
         baseline.per_second(),
         baseline.server_cpu_per_review(),
+        baseline.answered,
     )
 }
 
