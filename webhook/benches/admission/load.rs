@@ -93,16 +93,26 @@ fn cpu_seconds(pid: u32) -> f64 {
         .unwrap_or(0.0)
 }
 
-fn peak_rss_kib(pid: u32) -> u64 {
+/// A memory figure of a process, in KiB, from `/proc/<pid>/status` (`VmHWM` for the peak
+/// RSS, `VmRSS` for the current one); 0 when it cannot be read.
+pub fn status_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
+                .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+                .and_then(|v| v.split_whitespace().next())
                 .and_then(|v| v.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// An environment variable parsed as `T`, or `default`.
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
 }
 
 /// The server, started as a child process: it prints its port, then only decision lines.
@@ -331,7 +341,7 @@ pub fn drive(role: &str, tls: &Tls, settings: &Settings) -> Run {
     let Server {
         mut child, drained, ..
     } = server;
-    run.peak_rss_kib = peak_rss_kib(child.id());
+    run.peak_rss_kib = status_kib(child.id(), "VmHWM");
     drop(child.stdin.take());
     let _ = child.wait();
     run.decision_lines = drained.join().unwrap_or(0);

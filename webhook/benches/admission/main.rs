@@ -41,13 +41,6 @@ mod workload;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
     match std::env::var("MEDUSA_BENCH_ROLE").as_deref() {
         Ok("engine") => {
@@ -74,10 +67,10 @@ fn main() {
         return;
     }
     let settings = load::Settings {
-        seconds: env_or("BENCH_SECONDS", 5),
-        clients: env_or("BENCH_CLIENTS", 16),
+        seconds: load::env_or("BENCH_SECONDS", 5),
+        clients: load::env_or("BENCH_CLIENTS", 16),
     };
-    let rounds: usize = env_or("BENCH_ROUNDS", 5).max(1);
+    let rounds: usize = load::env_or("BENCH_ROUNDS", 5).max(1);
     let dir = std::env::temp_dir().join(format!("medusa-webhook-bench-{}", std::process::id()));
     let tls = load::Tls::generate(&dir);
     println!(

@@ -32,25 +32,6 @@ use http_body_util::{BodyExt, Full};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
-/// Resident set size of a process, in KiB, from `/proc/<pid>/status`.
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// One minute's answers.
 #[derive(Default)]
 struct Minute {
@@ -82,9 +63,9 @@ fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return;
     }
-    let rate: u64 = env_or("SOAK_RATE", 2000);
-    let minutes: usize = env_or("SOAK_MINUTES", 10);
-    let writes: u64 = env_or("SOAK_WRITES", 50);
+    let rate: u64 = load::env_or("SOAK_RATE", 2000);
+    let minutes: usize = load::env_or("SOAK_MINUTES", 10);
+    let writes: u64 = load::env_or("SOAK_WRITES", 50);
     let dir = std::env::temp_dir().join(format!("medusa-webhook-soak-{}", std::process::id()));
     let tls = load::Tls::generate(&dir);
     println!(
@@ -136,7 +117,7 @@ async fn drive(tls: &load::Tls, port: u16, pid: u32, rate: u64, minutes: usize) 
         }
         let minute = (scheduled - start).as_secs() as usize / 60;
         if minute >= next_minute {
-            let rss = rss_kib(pid);
+            let rss = load::status_kib(pid, "VmRSS");
             let mut all = results.lock().unwrap();
             all[next_minute - 1].rss_kib = rss;
             print_minute(next_minute, &mut all[next_minute - 1]);
@@ -179,7 +160,7 @@ async fn drive(tls: &load::Tls, port: u16, pid: u32, rate: u64, minutes: usize) 
         minute.latencies_us.sort_unstable();
     }
     let last = all.len();
-    all[last - 1].rss_kib = rss_kib(pid);
+    all[last - 1].rss_kib = load::status_kib(pid, "VmRSS");
     print_minute(last, &mut all[last - 1]);
     std::mem::take(&mut *all)
 }
