@@ -2,7 +2,6 @@
 //! rule expects to exist, a live GET, awaited inline within the review's lookup budget.
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -62,14 +61,10 @@ impl<'a> RequestView<'a> {
     }
 
     /// One live lookup, within what is left of the review's budget, counted in the metrics.
-    ///
-    /// The lookup comes boxed: a kube request future is kilobytes, and unboxed it would
-    /// make every rule's future as large, to be moved on every review although few ever
-    /// look anything up live.
     async fn ask<T>(
         &self,
         kind: &'static str,
-        lookup: Pin<Box<dyn Future<Output = Result<Option<T>, String>> + Send + '_>>,
+        lookup: impl Future<Output = Result<Option<T>, String>>,
     ) -> Lookup<T> {
         let deadline = *self.deadline.get_or_init(|| Instant::now() + self.budget);
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -107,7 +102,7 @@ impl ClusterView for RequestView<'_> {
         match (expect, self.live) {
             // The cache may not have seen an object created a moment ago: ask.
             (Expect::Exists, Some(live)) => {
-                self.ask(K::KIND.as_str(), Box::pin(live.get::<K>(namespace, name)))
+                self.ask(K::KIND.as_str(), live.get::<K>(namespace, name))
                     .await
             }
             _ => Lookup::Missing,
@@ -134,10 +129,7 @@ impl ClusterView for RequestView<'_> {
         }
         match self.live {
             // The cache holds metadata only: the `credentials` key always needs a live GET.
-            Some(live) => {
-                self.ask("Secret", Box::pin(live.secret(namespace, name)))
-                    .await
-            }
+            Some(live) => self.ask("Secret", live.secret(namespace, name)).await,
             None => self
                 .caches
                 .secrets

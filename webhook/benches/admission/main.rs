@@ -21,8 +21,8 @@
 //! Environment: `BENCH_SECONDS` (measured seconds per round, default 5), `BENCH_ROUNDS`
 //! (default 5), `BENCH_CLIENTS` (concurrent connections, default 16), `BENCH_REPORT` (also
 //! write the report to this file), `BENCH_WRAP` (a command each server runs under, such as
-//! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect=*serve_connection*`, to
-//! count the instructions a review costs each server).
+//! `valgrind --tool=callgrind`: the instructions of two runs of different `BENCH_SECONDS`,
+//! divided by the reviews between them, are what a review costs each server).
 
 #![allow(
     clippy::unwrap_used,
