@@ -220,19 +220,11 @@ impl AdmissionResponse {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct OutgoingReview<'a> {
-    api_version: &'a str,
-    kind: &'static str,
-    response: &'a AdmissionResponse,
-}
-
-/// The response body.
-pub fn review_body(
-    api_version: &str,
-    response: &AdmissionResponse,
-) -> Result<Vec<u8>, serde_json::Error> {
+/// The response body: `{"apiVersion", "kind": "AdmissionReview", "response"}`, written
+/// directly (the shape is fixed; strings are escaped by [`crate::json`]). A test checks it
+/// against serde's encoding of the same response.
+pub fn review_body(api_version: &str, response: &AdmissionResponse) -> Vec<u8> {
+    use crate::json::{push_number, push_str};
     // Sized for the whole answer up front: one allocation instead of a doubling series.
     let capacity = 128
         + api_version.len()
@@ -241,15 +233,44 @@ pub fn review_body(
         + response.status.as_ref().map_or(0, |s| s.message.len() + 64)
         + response.patch.as_ref().map_or(0, |p| p.len() + 32);
     let mut body = Vec::with_capacity(capacity);
-    serde_json::to_writer(
-        &mut body,
-        &OutgoingReview {
-            api_version,
-            kind: "AdmissionReview",
-            response,
-        },
-    )?;
-    Ok(body)
+    body.extend_from_slice(b"{\"apiVersion\":");
+    push_str(&mut body, api_version);
+    body.extend_from_slice(b",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":");
+    push_str(&mut body, &response.uid);
+    body.extend_from_slice(if response.allowed {
+        b",\"allowed\":true"
+    } else {
+        b",\"allowed\":false"
+    });
+    if let Some(status) = &response.status {
+        body.extend_from_slice(b",\"status\":{\"code\":");
+        push_number(&mut body, u64::from(status.code));
+        body.extend_from_slice(b",\"reason\":");
+        push_str(&mut body, status.reason);
+        body.extend_from_slice(b",\"message\":");
+        push_str(&mut body, &status.message);
+        body.push(b'}');
+    }
+    if !response.warnings.is_empty() {
+        body.extend_from_slice(b",\"warnings\":[");
+        for (i, warning) in response.warnings.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            push_str(&mut body, warning);
+        }
+        body.push(b']');
+    }
+    if let Some(patch) = &response.patch {
+        body.extend_from_slice(b",\"patch\":");
+        push_str(&mut body, patch);
+    }
+    if let Some(patch_type) = response.patch_type {
+        body.extend_from_slice(b",\"patchType\":");
+        push_str(&mut body, patch_type);
+    }
+    body.extend_from_slice(b"}}");
+    body
 }
 
 #[cfg(test)]
@@ -336,8 +357,7 @@ mod tests {
         .unwrap();
         let response = AdmissionResponse::allow("u1").with_patch(&patch).unwrap();
         let out: Value =
-            serde_json::from_slice(&review_body("admission.k8s.io/v1", &response).unwrap())
-                .unwrap();
+            serde_json::from_slice(&review_body("admission.k8s.io/v1", &response)).unwrap();
         let encoded = out["response"]["patch"].as_str().unwrap();
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(encoded)
@@ -349,6 +369,40 @@ mod tests {
         assert_eq!(out["response"]["patchType"], "JSONPatch");
         assert_eq!(out["apiVersion"], "admission.k8s.io/v1");
         assert_eq!(out["kind"], "AdmissionReview");
+    }
+
+    /// What serde writes for the same answer.
+    fn serde_body(api_version: &str, response: &AdmissionResponse) -> Value {
+        json!({"apiVersion": api_version, "kind": "AdmissionReview", "response": response})
+    }
+
+    #[test]
+    fn the_written_body_is_what_serde_would_write_for_every_field() {
+        let hostile = "a \"quoted\" \\ back\nslash\t\u{1} ünïcode";
+        let patch: Vec<json_patch::PatchOperation> = serde_json::from_value(
+            json!([{"op": "add", "path": "/metadata/labels", "value": {"a": hostile}}]),
+        )
+        .unwrap();
+        let responses = [
+            AdmissionResponse::allow("u1"),
+            AdmissionResponse::allow(hostile),
+            AdmissionResponse::deny("u2", format!("[J1] {hostile}")),
+            AdmissionResponse::deny("u3", "no".into())
+                .with_warnings(vec!["[K9] one".into(), hostile.into()]),
+            AdmissionResponse::allow("u4").with_warnings(vec![String::new()]),
+            AdmissionResponse::allow("u5").with_patch(&patch).unwrap(),
+            AdmissionResponse::allow("u6")
+                .with_warnings(vec!["w".into()])
+                .with_patch(&patch)
+                .unwrap(),
+        ];
+        for version in SUPPORTED_VERSIONS {
+            for response in &responses {
+                let written: Value = serde_json::from_slice(&review_body(version, response))
+                    .unwrap_or_else(|e| panic!("{response:?}: not JSON: {e}"));
+                assert_eq!(written, serde_body(version, response), "{response:?}");
+            }
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ use medusa_crds::rules::RuleId;
 use prometheus_client::metrics::counter::Counter;
 
 use crate::args::LogFormat;
+use crate::json::{push_escaped, push_number, push_str as push_json_str};
 use crate::labels::{Endpoint, FindingDecision, LabelValue, ReviewDecision};
 
 /// The fields of one decision line.
@@ -236,60 +237,6 @@ fn push_rules(out: &mut Vec<u8>, rules: &[(RuleId, FindingDecision)]) {
         }
         out.extend_from_slice(rule.as_str().as_bytes());
     }
-}
-
-/// Whether a byte must be escaped in a JSON string.
-fn needs_escape(byte: u8) -> bool {
-    byte < 0x20 || byte == b'"' || byte == b'\\'
-}
-
-/// A JSON string's contents: `"`, `\` and control characters escaped.
-fn push_escaped(out: &mut Vec<u8>, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let bytes = text.as_bytes();
-    // Names, users and rule ids are plain: one test of every byte, without a branch per byte
-    // (the compiler vectorizes it), then a single copy.
-    if !bytes
-        .iter()
-        .fold(false, |any, &byte| any | needs_escape(byte))
-    {
-        out.extend_from_slice(bytes);
-        return;
-    }
-    let mut start = 0;
-    for (i, byte) in bytes.iter().enumerate() {
-        let escaped: &[u8] = match byte {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f => b"",
-            _ => continue,
-        };
-        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
-        if escaped.is_empty() {
-            out.extend_from_slice(b"\\u00");
-            for nibble in [byte >> 4, byte & 0xf] {
-                out.push(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'));
-            }
-        } else {
-            out.extend_from_slice(escaped);
-        }
-        start = i + 1;
-    }
-    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
-}
-
-/// A JSON string.
-fn push_json_str(out: &mut Vec<u8>, text: &str) {
-    out.push(b'"');
-    push_escaped(out, text);
-    out.push(b'"');
-}
-
-fn push_number(out: &mut Vec<u8>, value: u64) {
-    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
 /// Now, as tracing-subscriber writes it: RFC 3339 in UTC with microseconds. The date and time

@@ -34,6 +34,7 @@ pub mod args;
 pub mod cache;
 pub mod decisions;
 pub mod engine;
+pub mod json;
 pub mod labels;
 pub mod live;
 pub mod metrics;

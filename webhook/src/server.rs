@@ -141,7 +141,7 @@ async fn admit(state: AppState, endpoint: Endpoint, request: Request) -> Respons
 pub enum Answer {
     /// 200 with this AdmissionReview.
     Review(Vec<u8>),
-    /// A 4xx (or 500) with this message.
+    /// A 400 with this message.
     Refused(StatusCode, String),
 }
 
@@ -156,13 +156,7 @@ pub async fn answer(engine: &Engine, endpoint: Endpoint, body: &[u8]) -> Answer 
         }
     };
     let response = engine.review(endpoint, &review.request).await;
-    match review_body(&review.api_version, &response) {
-        Ok(body) => Answer::Review(body),
-        Err(e) => Answer::Refused(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("cannot encode the response: {e}"),
-        ),
-    }
+    Answer::Review(review_body(&review.api_version, &response))
 }
 
 /// The admission routes.

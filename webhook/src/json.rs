@@ -1,0 +1,144 @@
+//! JSON text written by hand, for the two fixed shapes the webhook writes on every review: its
+//! answer and its decision line. Their fields are known, so no serializer is needed; strings
+//! are escaped where JSON requires it (`"`, `\` and control characters), and the test for
+//! whether a string needs any escaping at all reads it eight bytes at a time, since names,
+//! uids and messages almost never do.
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `word` below `limit` (at most 0x80) is set, and no other when
+/// none is (the usual bit trick; exact for "is there any").
+fn bytes_below(word: u64, limit: u8) -> u64 {
+    word.wrapping_sub(ONES * u64::from(limit)) & !word & HIGHS
+}
+
+/// Whether `byte` must be escaped in a JSON string.
+fn escapes(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+/// The position of the first byte of `bytes` that must be escaped in a JSON string.
+fn first_to_escape(bytes: &[u8]) -> Option<usize> {
+    let (words, rest) = bytes.as_chunks::<8>();
+    let quote = ONES * u64::from(b'"');
+    let backslash = ONES * u64::from(b'\\');
+    for (i, word) in words.iter().enumerate() {
+        let word = u64::from_le_bytes(*word);
+        let found = bytes_below(word, 0x20)
+            | bytes_below(word ^ quote, 1)
+            | bytes_below(word ^ backslash, 1);
+        if found != 0 {
+            // Little-endian: the lowest flag is the first such byte (the trick's false
+            // flags only ever sit above a true one).
+            return Some(i * 8 + found.trailing_zeros() as usize / 8);
+        }
+    }
+    rest.iter()
+        .position(|&b| escapes(b))
+        .map(|p| words.len() * 8 + p)
+}
+
+/// Whether any byte of `bytes` must be escaped in a JSON string.
+pub fn needs_escaping(bytes: &[u8]) -> bool {
+    first_to_escape(bytes).is_some()
+}
+
+/// A JSON string's contents: `"`, `\` and control characters escaped, the runs between them
+/// copied whole.
+pub fn push_escaped(out: &mut Vec<u8>, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut rest = text.as_bytes();
+    while let Some(at) = first_to_escape(rest) {
+        let (plain, special) = rest.split_at(at);
+        out.extend_from_slice(plain);
+        let Some((&byte, after)) = special.split_first() else {
+            break;
+        };
+        match byte {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => {
+                out.extend_from_slice(b"\\u00");
+                for nibble in [byte >> 4, byte & 0xf] {
+                    out.push(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'));
+                }
+            }
+        }
+        rest = after;
+    }
+    out.extend_from_slice(rest);
+}
+
+/// A JSON string, quoted.
+pub fn push_str(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    push_escaped(out, text);
+    out.push(b'"');
+}
+
+/// A number.
+pub fn push_number(out: &mut Vec<u8>, value: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quoted(text: &str) -> String {
+        let mut out = Vec::new();
+        push_str(&mut out, text);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn plain_text_is_copied_as_is() {
+        assert_eq!(
+            quoted("k8ssandra/c4-dc1-backup-1 ünïcode"),
+            "\"k8ssandra/c4-dc1-backup-1 ünïcode\""
+        );
+    }
+
+    #[test]
+    fn every_byte_that_needs_escaping_is_found_at_every_position() {
+        // Each special byte, at each offset of a word and in the tail, alone among plain bytes.
+        for special in (0u8..0x20).chain([b'"', b'\\']) {
+            for at in 0..19 {
+                let mut bytes = vec![b'a'; 19];
+                bytes[at] = special;
+                assert!(needs_escaping(&bytes), "byte {special:#04x} at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_byte_to_escape_is_found_even_with_others_after_it() {
+        // A quote then a control character in one word: the bit trick may flag bytes above
+        // the first match, never below it.
+        assert_eq!(first_to_escape(b"abc\"\x01\\gh"), Some(3));
+        assert_eq!(first_to_escape(b"abcdefgh\x00"), Some(8));
+        assert_eq!(first_to_escape(b"abcdefgh"), None);
+    }
+
+    #[test]
+    fn bytes_next_to_the_special_ones_need_no_escaping() {
+        // The neighbours of the tested values, and every non-ASCII byte.
+        let plain: Vec<u8> = [0x20u8, b'!', b'#', b'[', b']', 0x7f]
+            .into_iter()
+            .chain(0x80..=0xff)
+            .collect();
+        assert!(!needs_escaping(&plain));
+    }
+
+    #[test]
+    fn escaped_strings_read_back_as_the_original() {
+        let hostile = "a\"b\\c\nd\re\tf\u{1}g\u{1f}h ünïcode \u{7f} end of a long enough line";
+        let text = quoted(hostile);
+        assert_eq!(serde_json::from_str::<String>(&text).unwrap(), hostile);
+        assert!(!text.contains('\n'));
+    }
+}
