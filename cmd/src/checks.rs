@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::Pod;
 use medusa_crds::merge::EffectiveStorage;
 use medusa_crds::operator::datacenter_selector;
 use medusa_crds::rules::{
-    self, AdmissionInput, AdmissionOperation, Policy, ResourceKind, Severity,
+    self, AdmissionInput, AdmissionOperation, ObjectText, Policy, ResourceKind, Severity,
 };
 use medusa_crds::types::cassdc::MEDUSA_CONTAINER;
 use medusa_crds::*;
@@ -147,6 +147,8 @@ pub async fn run_rules<K: Kind>(ctx: &Ctx, object: &K, view: &Snapshot) -> Resul
     };
     let raw = serde_json::value::to_raw_value(object)
         .map_err(|e| CliError::Failed(format!("cannot encode the object: {e}")))?;
+    let text = ObjectText::parse(raw.get())
+        .map_err(|e| CliError::Failed(format!("cannot read the encoded object: {e}")))?;
     let namespace = object.meta().namespace.clone().unwrap_or_default();
     let name = object.meta().name.clone().unwrap_or_default();
     let decision = rules::validate(
@@ -155,7 +157,7 @@ pub async fn run_rules<K: Kind>(ctx: &Ctx, object: &K, view: &Snapshot) -> Resul
             kind,
             namespace: &namespace,
             name: &name,
-            object: Some(&raw),
+            object: Some(&text),
             old_object: None,
             defaulted: false,
         },

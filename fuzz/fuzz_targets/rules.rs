@@ -7,7 +7,8 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use medusa_crds::rules::{
-    self, AdmissionInput, AdmissionOperation, MemoryView, Policy, ResourceKind, Severity,
+    self, AdmissionInput, AdmissionOperation, MemoryView, ObjectText, Policy, ResourceKind,
+    Severity,
 };
 use medusa_crds::*;
 use serde_json::{Value, json};
@@ -251,13 +252,16 @@ fuzz_target!(|input: Input| {
     };
     let raw = serde_json::value::to_raw_value(&value).expect("JSON");
     let old_raw = old.as_ref().map(|o| serde_json::value::to_raw_value(o).expect("JSON"));
+    // Generated objects are JSON objects whose metadata is an object's: always readable.
+    let text = ObjectText::parse(raw.get()).expect("an object");
+    let old_text = old_raw.as_ref().map(|o| ObjectText::parse(o.get()).expect("an object"));
     let admission = AdmissionInput {
         operation,
         kind,
         namespace,
         name: &name,
-        object: (operation != AdmissionOperation::Delete).then_some(raw.as_ref()),
-        old_object: old_raw.as_deref(),
+        object: (operation != AdmissionOperation::Delete).then_some(&text),
+        old_object: old_text.as_ref(),
         defaulted: input.operation % 2 == 0,
     };
     let who = admission.who().to_string();

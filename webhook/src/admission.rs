@@ -6,8 +6,9 @@
 use std::borrow::Cow;
 
 use base64::Engine as _;
+use medusa_crds::rules::ObjectText;
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 /// The review versions we answer. The API server sends v1 (our registration asks for it);
 /// v1beta1 has the same shape and is echoed back as such.
@@ -35,23 +36,25 @@ pub enum ReviewError {
     NoUid,
 }
 
-/// An incoming AdmissionReview.
+/// An incoming AdmissionReview, its objects read as `O`.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct IncomingReview<'a> {
+#[serde(rename_all = "camelCase", bound(deserialize = "O: Deserialize<'de>"))]
+struct IncomingReview<'a, O> {
     #[serde(default, borrow)]
     api_version: Cow<'a, str>,
     #[serde(default, borrow)]
     kind: Cow<'a, str>,
     #[serde(default, borrow)]
-    request: Option<AdmissionRequest<'a>>,
+    request: Option<AdmissionRequest<'a, O>>,
 }
 
 /// The `request` of an AdmissionReview: what the rules need, nothing more, borrowed from the
-/// request body (objects stay JSON text until a rule decodes them).
+/// request body. Its objects are read in the same pass, as the rules read them
+/// ([`ObjectText`]: a few metadata fields and the text of the spec); `O` is `IgnoredAny` only
+/// to tell a malformed review from one whose object is unreadable.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AdmissionRequest<'a> {
+#[serde(rename_all = "camelCase", bound(deserialize = "O: Deserialize<'de>"))]
+pub struct AdmissionRequest<'a, O = ObjectText<'a>> {
     /// Echoed in the response.
     #[serde(default, borrow)]
     pub uid: Cow<'a, str>,
@@ -67,18 +70,39 @@ pub struct AdmissionRequest<'a> {
     /// CREATE, UPDATE, DELETE or CONNECT.
     #[serde(borrow)]
     pub operation: Cow<'a, str>,
-    /// The new object, as JSON text (each rule decodes what it needs straight from it).
-    #[serde(default, borrow)]
-    pub object: Option<&'a RawValue>,
-    /// The previous object, as JSON text.
-    #[serde(default, borrow)]
-    pub old_object: Option<&'a RawValue>,
+    /// The new object.
+    #[serde(default)]
+    pub object: Option<O>,
+    /// The previous object.
+    #[serde(default)]
+    pub old_object: Option<O>,
     /// Whether the request is a dry run.
     #[serde(default)]
     pub dry_run: Option<bool>,
     /// Who asked, for the logs.
     #[serde(default, borrow)]
     pub user_info: UserInfo<'a>,
+    /// Why the objects could not be read, when they could not (the review is then denied).
+    #[serde(skip)]
+    pub unreadable: Option<String>,
+}
+
+impl<'a> AdmissionRequest<'a, IgnoredAny> {
+    /// The request without its objects, which could not be read for `why`.
+    fn unreadable(self, why: String) -> AdmissionRequest<'a> {
+        AdmissionRequest {
+            uid: self.uid,
+            kind: self.kind,
+            namespace: self.namespace,
+            name: self.name,
+            operation: self.operation,
+            object: None,
+            old_object: None,
+            dry_run: self.dry_run,
+            user_info: self.user_info,
+            unreadable: Some(why),
+        }
+    }
 }
 
 /// A group, version and kind.
@@ -121,8 +145,22 @@ pub fn parse_review(body: &[u8]) -> Result<Review<'_>, ReviewError> {
     // checks (and those of the objects kept as raw JSON).
     let text = std::str::from_utf8(body)
         .map_err(|e| ReviewError::Malformed(format!("the body is not UTF-8: {e}")))?;
-    let incoming: IncomingReview =
-        serde_json::from_str(text).map_err(|e| ReviewError::Malformed(e.to_string()))?;
+    let incoming: IncomingReview<'_, ObjectText<'_>> = match serde_json::from_str(text) {
+        Ok(incoming) => incoming,
+        // Not a review, or a review whose object is not an object: read again, the objects
+        // skipped, to tell which (the API server's schema validation makes both rare).
+        Err(object_error) => {
+            let skipped: IncomingReview<'_, IgnoredAny> =
+                serde_json::from_str(text).map_err(|e| ReviewError::Malformed(e.to_string()))?;
+            IncomingReview {
+                api_version: skipped.api_version,
+                kind: skipped.kind,
+                request: skipped
+                    .request
+                    .map(|r| r.unreadable(object_error.to_string())),
+            }
+        }
+    };
     if !SUPPORTED_VERSIONS.contains(&incoming.api_version.as_ref()) {
         return Err(ReviewError::Version(incoming.api_version.into_owned()));
     }
@@ -307,6 +345,57 @@ mod tests {
         assert_eq!(review.request.kind.kind, "MedusaBackupJob");
         assert_eq!(review.request.dry_run, Some(true));
         assert_eq!(review.request.user_info.username, "admin");
+    }
+
+    #[test]
+    fn the_object_is_read_in_the_same_pass_as_the_metadata_and_spec_text() {
+        let bytes = body(json!({
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": "u", "kind": {"group": "medusa.k8ssandra.io", "version": "v1alpha1", "kind": "MedusaBackupJob"},
+                "operation": "UPDATE",
+                "object": {"metadata": {"name": "b", "managedFields": [{"manager": "m"}]}, "spec": {"cassandraDatacenter": "dc1"}, "status": {"x": 1}},
+                "oldObject": {"metadata": {"generateName": "b-"}}
+            }
+        }));
+        let review = parse_review(&bytes).unwrap();
+        let object = review.request.object.as_ref().unwrap();
+        assert_eq!(object.metadata.name.as_deref(), Some("b"));
+        assert_eq!(
+            object.spec.unwrap().get(),
+            r#"{"cassandraDatacenter":"dc1"}"#
+        );
+        let old = review.request.old_object.as_ref().unwrap();
+        assert_eq!(old.generate_name(), Some("b-"));
+        assert!(old.spec.is_none());
+        assert_eq!(review.request.unreadable, None);
+    }
+
+    #[test]
+    fn a_review_whose_object_is_not_an_object_parses_with_the_reason() {
+        let bytes = body(json!({
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": "u2", "kind": {"group": "medusa.k8ssandra.io", "version": "v1alpha1", "kind": "MedusaTask"},
+                "name": "t", "operation": "CREATE", "object": 5
+            }
+        }));
+        let review = parse_review(&bytes).unwrap();
+        assert_eq!(review.request.uid, "u2");
+        assert_eq!(review.request.name, "t");
+        assert!(review.request.object.is_none());
+        assert!(
+            review
+                .request
+                .unreadable
+                .as_deref()
+                .unwrap()
+                .starts_with("invalid type: integer `5`, expected a Kubernetes object"),
+            "{:?}",
+            review.request.unreadable
+        );
     }
 
     #[test]

@@ -82,11 +82,18 @@ impl Engine {
                     kind,
                     namespace: &request.namespace,
                     name: &request.name,
-                    object: request.object,
-                    old_object: request.old_object,
+                    object: request.object.as_ref(),
+                    old_object: request.old_object.as_ref(),
                     defaulted: true,
                 };
-                let outcome = self.evaluate(endpoint, &input).await;
+                let outcome = match &request.unreadable {
+                    Some(why) => match endpoint {
+                        Endpoint::Validate => Outcome::Validated(rules::unreadable(&input, why)),
+                        // Left to validation, which explains why.
+                        Endpoint::Mutate => Outcome::Mutated(rules::Mutation::default()),
+                    },
+                    None => self.evaluate(endpoint, &input).await,
+                };
                 respond(&request.uid, outcome)
             }
             // Not ours (a registration broader than ours): never block it.

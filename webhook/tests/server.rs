@@ -204,6 +204,40 @@ async fn a_malformed_body_is_400_with_a_clear_message() {
 }
 
 #[tokio::test]
+async fn an_object_that_is_not_an_object_is_denied_at_validate_and_left_alone_at_mutate() {
+    let (server, _writers) = start(Options::default(), world).await;
+    let client = https(&server.bundle.ca_pem, false);
+    let mut body = review(
+        "uid-7",
+        "CREATE",
+        Some(&MedusaBackupJob::test("nightly").dc("dc1")),
+        None,
+    );
+    body["request"]["object"] = json!(["not", "an", "object"]);
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let (status, _, answer) = post(&client, &server.url("/validate"), bytes.clone()).await;
+    assert_eq!(
+        status, 200,
+        "POST /validate of an array object: expected 200"
+    );
+    let answer: Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(answer["response"]["uid"], "uid-7");
+    assert_eq!(answer["response"]["allowed"], false);
+    let message = answer["response"]["status"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "MedusaBackupJob k8ssandra/nightly: cannot read the object: invalid type: sequence"
+        ),
+        "POST /validate of an array object: expected a denial naming it, got {message:?}"
+    );
+    let (status, _, answer) = post(&client, &server.url("/mutate"), bytes).await;
+    assert_eq!(status, 200, "POST /mutate of an array object: expected 200");
+    let answer: Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(answer["response"]["allowed"], true);
+    assert!(answer["response"].get("patch").is_none(), "{answer}");
+}
+
+#[tokio::test]
 async fn hostile_bodies_never_break_the_server() {
     let (server, _writers) = start(Options::default(), world).await;
     let client = https(&server.bundle.ca_pem, false);

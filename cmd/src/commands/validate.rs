@@ -8,7 +8,8 @@ use std::sync::Arc;
 use medusa_crds::kinds::{Each, ViewKind, Watched, each_kind};
 use medusa_crds::operator::CREDENTIALS_KEY;
 use medusa_crds::rules::{
-    self, AdmissionInput, AdmissionOperation, MemoryView, Policy, ResourceKind, Severity,
+    self, AdmissionInput, AdmissionOperation, Finding, MemoryView, ObjectText, Policy,
+    ResourceKind, Severity,
 };
 use medusa_crds::*;
 use serde::Serialize;
@@ -343,15 +344,26 @@ pub async fn evaluate(
         let Ok(raw) = serde_json::value::to_raw_value(&value) else {
             continue;
         };
+        let parsed = ObjectText::parse(raw.get());
         let input = AdmissionInput {
             operation: AdmissionOperation::Create,
             kind,
             namespace: &namespace,
             name: &name,
-            object: Some(&raw),
+            object: parsed.as_ref().ok(),
             old_object: None,
             defaulted: false,
         };
+        if let Err(e) = &parsed {
+            let decision = rules::unreadable(&input, &e.to_string());
+            rows.extend(
+                decision
+                    .findings
+                    .into_iter()
+                    .map(|f| finding_row(document, &describe, f)),
+            );
+            continue;
+        }
         // The API server runs mutating webhooks first: judge the mutated object.
         let mutation = rules::mutate(&input, view, &policy).await;
         for warning in &mutation.warnings {
@@ -369,29 +381,40 @@ pub async fn evaluate(
             None
         };
         let judged = mutated.as_deref().unwrap_or(&raw);
+        let Ok(judged) = ObjectText::parse(judged.get()) else {
+            continue;
+        };
         let decision = rules::validate(
             &AdmissionInput {
-                object: Some(judged),
+                object: Some(&judged),
                 ..input
             },
             view,
             &policy,
         )
         .await;
-        for finding in decision.findings {
-            rows.push(Row {
-                origin: document.origin.clone(),
-                object: describe.clone(),
-                rule: finding.rule.map_or("-".into(), |r| r.to_string()),
-                severity: match finding.severity {
-                    Severity::Deny => "deny".into(),
-                    Severity::Warn => "warn".into(),
-                },
-                message: finding.message,
-            });
-        }
+        rows.extend(
+            decision
+                .findings
+                .into_iter()
+                .map(|f| finding_row(document, &describe, f)),
+        );
     }
     rows
+}
+
+/// The row of a finding.
+fn finding_row(document: &Document, describe: &str, finding: Finding) -> Row {
+    Row {
+        origin: document.origin.clone(),
+        object: describe.to_owned(),
+        rule: finding.rule.map_or("-".into(), |r| r.to_string()),
+        severity: match finding.severity {
+            Severity::Deny => "deny".into(),
+            Severity::Warn => "warn".into(),
+        },
+        message: finding.message,
+    }
 }
 
 /// Runs `validate`.

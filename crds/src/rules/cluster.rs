@@ -1,7 +1,6 @@
 //! K8ssandraCluster rules K1 to K9 and the KM mutation.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use json_patch::jsonptr::PointerBuf;
@@ -13,31 +12,18 @@ use serde_json::value::RawValue;
 use super::storage::{ClusterReview, StorageMove, storage_move_rules, storage_rules};
 use super::view::StorageLocation;
 use super::{
-    AdmissionInput, AdmissionOperation, Checks, ClusterView, Expect, Finding, Mutation, RuleId,
-    Who, decode,
+    AdmissionInput, AdmissionOperation, Checks, ClusterView, Expect, Finding, Mutation, ObjectText,
+    RuleId, Who, decode,
 };
-use crate::naming::ALLOW_STORAGE_CHANGE_ANNOTATION;
 use crate::types::{
     DatacenterTemplate, MedusaClusterTemplate, MedusaConfiguration, StorageProvider,
 };
 
-/// What the K rules read of a K8ssandraCluster, decoded once per object: its name, whether it
-/// allows a storage move, and the text of the two sections they read, each decoded once, typed,
-/// when a rule needs it.
-#[derive(serde::Deserialize)]
+/// What the K rules read of a K8ssandraCluster: its name, whether it allows a storage move,
+/// and the text of the two spec sections they read, each decoded, typed, when a rule needs it.
 pub(super) struct ClusterText<'a> {
-    #[serde(default, borrow)]
-    metadata: MetaText<'a>,
-    #[serde(default, borrow)]
+    object: &'a ObjectText<'a>,
     spec: Option<SpecText<'a>>,
-}
-
-#[derive(Default, serde::Deserialize)]
-struct MetaText<'a> {
-    #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(default)]
-    annotations: Option<BTreeMap<String, String>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -46,6 +32,14 @@ struct SpecText<'a> {
     medusa: Option<&'a RawValue>,
     #[serde(default, borrow)]
     cassandra: Option<&'a RawValue>,
+}
+
+/// The one annotation the K rules read.
+#[derive(serde::Deserialize)]
+struct StorageChangeAnnotation<'a> {
+    // ALLOW_STORAGE_CHANGE_ANNOTATION (a test keeps the two equal).
+    #[serde(default, borrow, rename = "medusa.k8ssandra.io/allow-storage-change")]
+    allow: Option<Cow<'a, str>>,
 }
 
 /// The datacenters of `spec.cassandra`.
@@ -58,14 +52,19 @@ struct CassandraText {
 impl<'a> ClusterText<'a> {
     pub(super) fn read(
         input: &AdmissionInput<'_>,
-        object: Option<&'a RawValue>,
+        object: Option<&'a ObjectText<'a>>,
         which: &str,
     ) -> Result<Self, Finding> {
-        decode(input, object, which)
+        let object = input.required(object, which)?;
+        let spec = match object.spec {
+            Some(text) => Some(decode(input, Some(text), &format!("spec of the {which}"))?),
+            None => None,
+        };
+        Ok(Self { object, spec })
     }
 
     pub(super) fn name(&self) -> &str {
-        self.metadata.name.as_deref().unwrap_or("")
+        self.object.metadata.name.as_deref().unwrap_or("")
     }
 
     /// `spec.medusa`, when set.
@@ -76,11 +75,14 @@ impl<'a> ClusterText<'a> {
             .filter(|m| m.get() != "null")
     }
 
+    /// Whether the cluster carries `ALLOW_STORAGE_CHANGE_ANNOTATION: "true"` (annotations that
+    /// cannot be read allow nothing).
     fn allows_storage_change(&self) -> bool {
-        self.metadata
+        self.object
+            .metadata
             .annotations
-            .as_ref()
-            .and_then(|a| a.get(ALLOW_STORAGE_CHANGE_ANNOTATION))
+            .and_then(|text| serde_json::from_str::<StorageChangeAnnotation>(text.get()).ok())
+            .and_then(|a| a.allow)
             .is_some_and(|v| v == "true")
     }
 
@@ -334,4 +336,17 @@ pub(super) fn mutate(input: &AdmissionInput<'_>) -> Result<Mutation, Finding> {
             input.describe()
         )],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::naming::ALLOW_STORAGE_CHANGE_ANNOTATION;
+
+    #[test]
+    fn the_annotation_read_is_the_one_named_by_the_constant() {
+        let text = json!({ ALLOW_STORAGE_CHANGE_ANNOTATION: "true", "other": "x" }).to_string();
+        let read: StorageChangeAnnotation = serde_json::from_str(&text).unwrap();
+        assert_eq!(read.allow.as_deref(), Some("true"));
+    }
 }

@@ -1,10 +1,9 @@
 //! MedusaConfiguration rules C1 to C3.
 
 use super::{
-    AdmissionInput, AdmissionOperation, Checks, ClusterView, Finding, RuleId, Who, decode,
-    name_list,
+    AdmissionInput, AdmissionOperation, Checks, ClusterView, Finding, RuleId, Who, name_list,
 };
-use crate::types::{K8ssandraCluster, MedusaConfiguration, StorageProvider};
+use crate::types::{K8ssandraCluster, MedusaConfigurationSpec, StorageProvider};
 
 pub(super) async fn validate<V: ClusterView>(
     input: &AdmissionInput<'_>,
@@ -13,8 +12,8 @@ pub(super) async fn validate<V: ClusterView>(
     let who = input.who();
     match input.operation {
         AdmissionOperation::Create | AdmissionOperation::Update => {
-            let configuration: MedusaConfiguration = decode(input, input.object, "object")?;
-            storage_rules(who, &configuration, input.namespace, checks).await;
+            let spec: MedusaConfigurationSpec = input.spec()?;
+            storage_rules(who, &spec, input.namespace, checks).await;
             Ok(())
         }
         AdmissionOperation::Delete => {
@@ -28,7 +27,7 @@ pub(super) async fn validate<V: ClusterView>(
 /// C1 and C2.
 async fn storage_rules<V: ClusterView>(
     who: Who<'_>,
-    configuration: &MedusaConfiguration,
+    configuration: &MedusaConfigurationSpec,
     namespace: &str,
     checks: &mut Checks<'_, V>,
 ) {

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{
     AdmissionInput, AdmissionOperation, Checks, ClusterView, Expect, Finding, Lookup, Mutation,
-    RuleId, Who, decode, name_list,
+    ObjectText, RuleId, Who, decode, name_list,
 };
 use crate::naming::{
     SCHEDULE_LABEL, datacenter_labels, parse_scheduled_job_name, scheduled_run_second,
@@ -26,31 +26,10 @@ use crate::types::{
 
 // === What the rules read ===
 //
-// The rules decode only the fields they check, with the model's own field types, so an object
-// is unreadable for the same reasons as before, while its metadata (managedFields alone can be
-// most of a request) and status are skipped rather than built.
-
-/// The `spec` of an object, and nothing else.
-#[derive(Deserialize)]
-struct SpecOf<S> {
-    spec: S,
-}
-
-/// The name, labels and `spec` of an object, for the label mutations.
-#[derive(Deserialize)]
-struct Labeled<'a, S> {
-    #[serde(default, borrow)]
-    metadata: LabelsOnly<'a>,
-    spec: S,
-}
-
-#[derive(Default, Deserialize)]
-struct LabelsOnly<'a> {
-    #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(default)]
-    labels: Option<BTreeMap<String, String>>,
-}
+// The rules decode from the spec's text only the fields they check, with the model's own field
+// types, so an object is unreadable for the same reasons as before, while its metadata
+// (managedFields alone can be most of a request) and status were skipped when the request was
+// read (see `ObjectText`).
 
 /// A MedusaBackupJob's or MedusaTask's datacenter.
 #[derive(Deserialize)]
@@ -156,14 +135,10 @@ fn spec_is_immutable<V: ClusterView>(
     checks: &mut Checks<'_, V>,
     fix: &str,
 ) {
-    #[derive(serde::Deserialize)]
-    struct SpecOnly {
-        #[serde(default)]
-        spec: Option<Value>,
-    }
-    let spec = |v: Option<&serde_json::value::RawValue>| {
-        v.and_then(|o| serde_json::from_str::<SpecOnly>(o.get()).ok())
+    let spec = |object: Option<&ObjectText<'_>>| {
+        object
             .and_then(|o| o.spec)
+            .and_then(|spec| serde_json::from_str::<Value>(spec.get()).ok())
     };
     if input.operation == AdmissionOperation::Update && spec(input.object) != spec(input.old_object)
     {
@@ -194,9 +169,9 @@ pub(super) async fn validate_backup_job<V: ClusterView>(
             Ok(())
         }
         AdmissionOperation::Create if checks.enabled(RuleId::J1) => {
-            let job: SpecOf<DatacenterSpec> = decode(input, input.object, "object")?;
+            let spec: DatacenterSpec = input.spec()?;
             let who = input.who();
-            let dc_name = job.spec.cassandra_datacenter.as_ref();
+            let dc_name = spec.cassandra_datacenter.as_ref();
             let dc = require_datacenter(RuleId::J1, who, input.namespace, dc_name, checks).await;
             if !input.name.is_empty() {
                 let lookup = checks
@@ -286,11 +261,11 @@ pub(super) async fn validate_restore_job<V: ClusterView>(
             Ok(())
         }
         AdmissionOperation::Create if checks.enabled(RuleId::R1) => {
-            let job: SpecOf<RestoreSpec> = decode(input, input.object, "object")?;
+            let spec: RestoreSpec = input.spec()?;
             let who = input.who();
             let ns = input.namespace;
-            let dc_name = job.spec.cassandra_datacenter.as_ref();
-            let backup_name = job.spec.backup.as_ref();
+            let dc_name = spec.cassandra_datacenter.as_ref();
+            let backup_name = spec.backup.as_ref();
             let lookup = checks
                 .view
                 .get::<MedusaBackup>(ns, backup_name, Expect::Exists)
@@ -363,13 +338,13 @@ pub(super) async fn validate_task<V: ClusterView>(
     if input.operation != AdmissionOperation::Create || !checks.enabled(RuleId::T1) {
         return Ok(());
     }
-    let task: SpecOf<TaskSpec> = decode(input, input.object, "object")?;
+    let task: TaskSpec = input.spec()?;
     let who = input.who();
     let ns = input.namespace;
-    let dc_name = task.spec.cassandra_datacenter.as_ref();
+    let dc_name = task.cassandra_datacenter.as_ref();
     require_datacenter(RuleId::T1, who, ns, dc_name, checks).await;
-    if task.spec.operation == Operation::PrepareRestore {
-        match task.spec.backup_name.as_deref().filter(|b| !b.is_empty()) {
+    if task.operation == Operation::PrepareRestore {
+        match task.backup_name.as_deref().filter(|b| !b.is_empty()) {
             None => checks.deny(
                 RuleId::T1,
                 format!("{who}: a prepare_restore task needs spec.backupName: set it to the MedusaBackup to prepare"),
@@ -389,7 +364,7 @@ pub(super) async fn validate_task<V: ClusterView>(
                 );
             }
         }
-        if task.spec.restore_key.as_deref().is_none_or(str::is_empty) {
+        if task.restore_key.as_deref().is_none_or(str::is_empty) {
             checks.deny(
                 RuleId::T1,
                 format!("{who}: a prepare_restore task needs spec.restoreKey: set it to the key of the restore to prepare (any unique string, such as a UUID)"),
@@ -400,7 +375,7 @@ pub(super) async fn validate_task<V: ClusterView>(
         let running: Vec<String> = tasks
             .iter()
             .filter(|t| {
-                t.spec.cassandra_datacenter == dc_name && t.spec.operation == task.spec.operation
+                t.spec.cassandra_datacenter == dc_name && t.spec.operation == task.operation
             })
             .filter(|t| t.metadata.name.as_deref() != Some(input.name))
             .filter(|t| still_running(t.status.as_ref().and_then(|s| s.finish_time.as_ref())))
@@ -411,7 +386,7 @@ pub(super) async fn validate_task<V: ClusterView>(
                 RuleId::T1,
                 format!(
                     "{who}: a {} of datacenter {dc_name:?} is still running ({}): both will run",
-                    task.spec.operation,
+                    task.operation,
                     name_list(&running, 3)
                 ),
             );
@@ -459,17 +434,23 @@ pub(super) async fn mutate_labels(
     rule: RuleId,
 ) -> Result<Mutation, Finding> {
     // A MedusaBackupJob and a MedusaTask both name their datacenter in spec.cassandraDatacenter.
-    let object: Labeled<DatacenterSpec> = decode(input, input.object, "object")?;
-    let labels = object.metadata.labels.as_ref();
+    let object = input.required(input.object, "object")?;
+    let spec: DatacenterSpec = input.spec()?;
+    // Borrowed from the request: only the keys are compared.
+    let labels: Option<BTreeMap<Cow<'_, str>, Cow<'_, str>>> = match object.metadata.labels {
+        Some(text) => decode(input, Some(text), "labels of the object")?,
+        None => None,
+    };
+    let labels = labels.as_ref();
     let missing: BTreeMap<String, String> = wanted_labels(
         object.metadata.name.as_deref(),
         input.namespace,
-        &object.spec.cassandra_datacenter,
+        &spec.cassandra_datacenter,
         view,
     )
     .await
     .into_iter()
-    .filter(|(k, _)| labels.is_none_or(|labels| !labels.contains_key(k)))
+    .filter(|(k, _)| labels.is_none_or(|labels| !labels.contains_key(k.as_str())))
     .collect();
     if missing.is_empty() {
         return Ok(Mutation::default());

@@ -7,11 +7,13 @@
 mod cluster;
 mod configuration;
 mod jobs;
+mod object;
 pub mod policy;
 mod schedule;
 mod storage;
 pub mod view;
 
+pub use object::{MetadataText, ObjectText};
 pub use storage::{MAX_PREFIX_LEN, prefix_problem};
 
 use std::fmt;
@@ -174,11 +176,11 @@ pub struct AdmissionInput<'a> {
     pub namespace: &'a str,
     /// The name of the object (may be empty on CREATE with `generateName`).
     pub name: &'a str,
-    /// The object as JSON (CREATE, UPDATE). Decoded by each rule into the type it needs,
-    /// straight from the text.
-    pub object: Option<&'a RawValue>,
-    /// The previous object as JSON (UPDATE, DELETE).
-    pub old_object: Option<&'a RawValue>,
+    /// The object (CREATE, UPDATE): its metadata and its spec's text, which each rule decodes
+    /// into the fields it checks.
+    pub object: Option<&'a ObjectText<'a>>,
+    /// The previous object (UPDATE, DELETE).
+    pub old_object: Option<&'a ObjectText<'a>>,
     /// Whether the objects went through the API server's schema defaulting: true for
     /// admission requests, false for manifests read from files.
     pub defaulted: bool,
@@ -199,6 +201,47 @@ impl<'a> AdmissionInput<'a> {
             object: self.object,
         }
     }
+
+    /// The spec of the object, decoded as `T`, or the finding that explains why it cannot be.
+    pub(crate) fn spec<T: serde::Deserialize<'a>>(&self) -> Result<T, Finding> {
+        self.spec_of(self.object, "object")
+    }
+
+    /// The spec of the previous object, decoded as `T`.
+    pub(crate) fn old_spec<T: serde::Deserialize<'a>>(&self) -> Result<T, Finding> {
+        self.spec_of(self.old_object, "old object")
+    }
+
+    fn spec_of<T: serde::Deserialize<'a>>(
+        &self,
+        object: Option<&'a ObjectText<'a>>,
+        which: &str,
+    ) -> Result<T, Finding> {
+        let object = self.required(object, which)?;
+        let spec = object.spec.ok_or_else(|| Finding {
+            rule: None,
+            severity: Severity::Deny,
+            message: format!("{}: the {which} has no spec; fix the manifest", self.who()),
+        })?;
+        decode(self, Some(spec), &format!("spec of the {which}"))
+    }
+
+    /// The object or the old object, or the finding that says the request lacks it.
+    pub(crate) fn required<'o>(
+        &self,
+        object: Option<&'o ObjectText<'o>>,
+        which: &str,
+    ) -> Result<&'o ObjectText<'o>, Finding> {
+        object.ok_or_else(|| Finding {
+            rule: None,
+            severity: Severity::Deny,
+            message: format!(
+                "{}: the request has no {which}; the API server always sends one for {}",
+                self.describe(),
+                self.operation.as_str()
+            ),
+        })
+    }
 }
 
 /// The object of a request, as messages name it: `Kind namespace/name`, or
@@ -208,7 +251,7 @@ pub struct Who<'a> {
     kind: ResourceKind,
     namespace: &'a str,
     name: &'a str,
-    object: Option<&'a RawValue>,
+    object: Option<&'a ObjectText<'a>>,
 }
 
 impl fmt::Display for Who<'_> {
@@ -217,21 +260,7 @@ impl fmt::Display for Who<'_> {
         if !self.name.is_empty() {
             return f.write_str(self.name);
         }
-        #[derive(serde::Deserialize)]
-        struct Meta {
-            #[serde(default, rename = "generateName")]
-            generate_name: Option<String>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Object {
-            #[serde(default)]
-            metadata: Option<Meta>,
-        }
-        match self
-            .object
-            .and_then(|o| serde_json::from_str::<Object>(o.get()).ok())
-            .and_then(|o| o.metadata?.generate_name)
-        {
+        match self.object.and_then(ObjectText::generate_name) {
             Some(prefix) => write!(f, "{prefix}*"),
             None => f.write_str("(unnamed)"),
         }
@@ -445,7 +474,7 @@ impl<'a, V: ClusterView> Checks<'a, V> {
     }
 }
 
-/// Decodes an object, or explains why it cannot be read.
+/// Decodes a part of an object, or explains why it cannot be read.
 pub(crate) fn decode<'a, T: serde::Deserialize<'a>>(
     input: &AdmissionInput<'_>,
     value: Option<&'a RawValue>,
@@ -469,6 +498,22 @@ pub(crate) fn decode<'a, T: serde::Deserialize<'a>>(
             input.kind
         ),
     })
+}
+
+/// The decision on a request whose object cannot be read at all (it is not a JSON object, or
+/// its metadata is not an object's; the API server's schema validation makes this rare):
+/// denied, naming the object.
+pub fn unreadable(input: &AdmissionInput<'_>, error: &str) -> Decision {
+    Decision {
+        findings: vec![Finding {
+            rule: None,
+            severity: Severity::Deny,
+            message: format!(
+                "{}: cannot read the object: {error}; fix the manifest",
+                input.describe()
+            ),
+        }],
+    }
 }
 
 /// Validates one request.

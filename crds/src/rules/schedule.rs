@@ -6,18 +6,11 @@ use serde::Deserialize;
 
 use super::{
     AdmissionInput, AdmissionOperation, Checks, ClusterView, Expect, Finding, Lookup, RuleId,
-    decode,
 };
 use crate::cron::CronSchedule;
 use crate::types::{CassandraDatacenter, ConcurrencyPolicy};
 
-/// What S1 to S3 read of a MedusaBackupSchedule, with the model's field types.
-#[derive(Deserialize)]
-struct ScheduleView<'a> {
-    #[serde(borrow)]
-    spec: ScheduleSpec<'a>,
-}
-
+/// What S1 to S3 read of a MedusaBackupSchedule's spec, with the model's field types.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ScheduleSpec<'a> {
@@ -46,9 +39,9 @@ pub(super) async fn validate_schedule<V: ClusterView>(
     ) {
         return Ok(());
     }
-    let schedule: ScheduleView = decode(input, input.object, "object")?;
+    let schedule: ScheduleSpec = input.spec()?;
     let who = input.who();
-    if let Err(error) = CronSchedule::parse(&schedule.spec.cron_schedule) {
+    if let Err(error) = CronSchedule::parse(&schedule.cron_schedule) {
         checks.deny(
             RuleId::S1,
             format!(
@@ -56,7 +49,7 @@ pub(super) async fn validate_schedule<V: ClusterView>(
             ),
         );
     }
-    match &schedule.spec.concurrency_policy {
+    match &schedule.concurrency_policy {
         None | Some(ConcurrencyPolicy::Allow | ConcurrencyPolicy::Forbid) => {}
         Some(ConcurrencyPolicy::Unknown(empty)) if empty.is_empty() => {}
         Some(other) => checks.deny(
@@ -68,7 +61,7 @@ pub(super) async fn validate_schedule<V: ClusterView>(
         ),
     }
     if checks.enabled(RuleId::S3) {
-        let dc = schedule.spec.backup_spec.cassandra_datacenter.as_ref();
+        let dc = schedule.backup_spec.cassandra_datacenter.as_ref();
         match checks
             .view
             .get::<CassandraDatacenter>(input.namespace, dc, Expect::Exists)
@@ -105,14 +98,10 @@ pub(super) fn validate_backup<V: ClusterView>(
         #[serde(default)]
         cassandra_datacenter: String,
     }
-    #[derive(serde::Deserialize)]
-    struct SpecOnly {
-        spec: Spec,
-    }
     let dc = input
-        .old_object
-        .and_then(|o| decode::<SpecOnly>(input, Some(o), "old object").ok())
-        .map(|b| b.spec.cassandra_datacenter)
+        .old_spec::<Spec>()
+        .ok()
+        .map(|spec| spec.cassandra_datacenter)
         .filter(|dc| !dc.is_empty())
         .unwrap_or_else(|| "<datacenter>".into());
     checks.warn(

@@ -68,9 +68,16 @@ impl MedusaConfigurationStatus {
     }
 }
 
+impl MedusaConfigurationSpec {
+    /// The storage properties, empty when absent.
+    pub fn storage(&self) -> Storage {
+        self.storage_properties.clone().unwrap_or_default()
+    }
+}
+
 impl MedusaConfiguration {
     /// The storage properties, empty when absent.
     pub fn storage(&self) -> Storage {
-        self.spec.storage_properties.clone().unwrap_or_default()
+        self.spec.storage()
     }
 }

@@ -20,8 +20,8 @@ fn request<'a>(
     kind: ResourceKind,
     operation: AdmissionOperation,
     name: &'a str,
-    object: Option<&'a RawValue>,
-    old: Option<&'a RawValue>,
+    object: Option<&'a ObjectText<'a>>,
+    old: Option<&'a ObjectText<'a>>,
 ) -> AdmissionInput<'a> {
     AdmissionInput {
         operation,
@@ -32,6 +32,11 @@ fn request<'a>(
         old_object: old,
         defaulted: true,
     }
+}
+
+/// An object's text as the rules read it.
+fn text(raw: &RawValue) -> ObjectText<'_> {
+    ObjectText::parse(raw.get()).unwrap()
 }
 
 fn kind_of<T: kube::Resource<DynamicType = ()>>() -> ResourceKind {
@@ -61,7 +66,7 @@ fn create_with<T: kube::Resource<DynamicType = ()> + Serialize>(
             kind_of::<T>(),
             AdmissionOperation::Create,
             &name,
-            Some(&value),
+            Some(&text(&value)),
             None,
         ),
         view,
@@ -82,8 +87,8 @@ fn update<T: kube::Resource<DynamicType = ()> + Serialize>(
             kind_of::<T>(),
             AdmissionOperation::Update,
             &name,
-            Some(&new_value),
-            Some(&old_value),
+            Some(&text(&new_value)),
+            Some(&text(&old_value)),
         ),
         view,
         &Policy::default(),
@@ -102,7 +107,7 @@ fn delete<T: kube::Resource<DynamicType = ()> + Serialize>(
             AdmissionOperation::Delete,
             &name,
             None,
-            Some(&old_value),
+            Some(&text(&old_value)),
         ),
         view,
         &Policy::default(),
@@ -122,7 +127,7 @@ fn mutation<T: kube::Resource<DynamicType = ()> + Serialize>(
             kind_of::<T>(),
             AdmissionOperation::Create,
             &name,
-            Some(&raw),
+            Some(&text(&raw)),
             None,
         ),
         view,

@@ -3,7 +3,13 @@ use super::*;
 fn create_json(kind: ResourceKind, name: &str, object: Value) -> Decision {
     let value = to_raw_value(&object).unwrap();
     block_on(validate(
-        &request(kind, AdmissionOperation::Create, name, Some(&value), None),
+        &request(
+            kind,
+            AdmissionOperation::Create,
+            name,
+            Some(&text(&value)),
+            None,
+        ),
         &world(),
         &Policy::default(),
     ))
@@ -39,7 +45,7 @@ fn an_object_without_any_name_is_unnamed() {
 fn the_rules_read_only_the_fields_they_check() {
     // As the API server sends it: managedFields, a status, fields this model does not know,
     // and escaped strings (`d\u00631` is `dc1`).
-    let text = r#"{
+    let json = r#"{
         "apiVersion": "medusa.k8ssandra.io/v1alpha1",
         "kind": "MedusaTask",
         "metadata": {
@@ -50,14 +56,14 @@ fn the_rules_read_only_the_fields_they_check() {
         "spec": {"operation": "prepare_restore", "cassandraDatacenter": "d\u00631", "backupName": "backup1", "restoreKey": "k", "futureField": [1, 2]},
         "status": {"whatever": true}
     }"#;
-    let value = RawValue::from_string(text.to_owned()).unwrap();
+    let value = RawValue::from_string(json.to_owned()).unwrap();
     let view = world().replace(vec![Arc::new(MedusaBackup::test("backup1"))]);
     let decision = block_on(validate(
         &request(
             ResourceKind::MedusaTask,
             AdmissionOperation::Create,
             "prepare-1",
-            Some(&value),
+            Some(&text(&value)),
             None,
         ),
         &view,
@@ -77,7 +83,39 @@ fn a_spec_field_of_the_wrong_type_is_unreadable() {
         decision
             .denial_message()
             .unwrap()
-            .starts_with("MedusaRestoreJob k8ssandra/r: cannot read the object as a MedusaRestoreJob: invalid type: sequence"),
+            .starts_with("MedusaRestoreJob k8ssandra/r: cannot read the spec of the object as a MedusaRestoreJob: invalid type: sequence"),
         "{decision:#?}"
+    );
+}
+
+#[test]
+fn an_object_without_spec_is_denied_naming_what_is_missing() {
+    let decision = create_json(
+        ResourceKind::MedusaBackupJob,
+        "b",
+        json!({"metadata": {"name": "b"}}),
+    );
+    assert_eq!(
+        decision.denial_message().unwrap(),
+        "MedusaBackupJob k8ssandra/b: the object has no spec; fix the manifest"
+    );
+}
+
+#[test]
+fn an_object_that_cannot_be_read_at_all_is_denied_with_the_reason() {
+    let input = request(
+        ResourceKind::MedusaTask,
+        AdmissionOperation::Create,
+        "t",
+        None,
+        None,
+    );
+    let decision = unreadable(
+        &input,
+        "invalid type: sequence, expected a Kubernetes object",
+    );
+    assert_eq!(
+        decision.denial_message().unwrap(),
+        "MedusaTask k8ssandra/t: cannot read the object: invalid type: sequence, expected a Kubernetes object; fix the manifest"
     );
 }

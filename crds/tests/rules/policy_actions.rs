@@ -31,16 +31,14 @@ fn an_unreadable_object_is_denied_with_the_reason() {
             ResourceKind::MedusaBackupJob,
             AdmissionOperation::Create,
             "x",
-            Some(&value),
+            Some(&text(&value)),
             None,
         ),
         &world(),
         &Policy::default(),
     ));
     assert!(!decision.allowed());
-    assert!(
-        decision.denial_message().unwrap().starts_with(
-            "MedusaBackupJob k8ssandra/x: cannot read the object as a MedusaBackupJob"
-        )
-    );
+    assert!(decision.denial_message().unwrap().starts_with(
+        "MedusaBackupJob k8ssandra/x: cannot read the spec of the object as a MedusaBackupJob"
+    ));
 }
