@@ -36,23 +36,11 @@ pub enum ReviewError {
     NoUid,
 }
 
-/// An incoming AdmissionReview, its objects read as `O`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", bound(deserialize = "O: Deserialize<'de>"))]
-struct IncomingReview<'a, O> {
-    #[serde(default, borrow)]
-    api_version: Cow<'a, str>,
-    #[serde(default, borrow)]
-    kind: Cow<'a, str>,
-    #[serde(default, borrow)]
-    request: Option<AdmissionRequest<'a, O>>,
-}
-
 /// The `request` of an AdmissionReview: what the rules need, nothing more, borrowed from the
 /// request body. Its objects are read in the same pass, as the rules read them
 /// ([`ObjectText`]: a few metadata fields and the text of the spec); `O` is `IgnoredAny` only
 /// to tell a malformed review from one whose object is unreadable.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", bound(deserialize = "O: Deserialize<'de>"))]
 pub struct AdmissionRequest<'a, O = ObjectText<'a>> {
     /// Echoed in the response.
@@ -85,6 +73,13 @@ pub struct AdmissionRequest<'a, O = ObjectText<'a>> {
     /// Why the objects could not be read, when they could not (the review is then denied).
     #[serde(skip)]
     pub unreadable: Option<String>,
+    /// Whether the review had a request (false only for the default of an absent one).
+    #[serde(skip, default = "present")]
+    present: bool,
+}
+
+fn present() -> bool {
+    true
 }
 
 impl<'a> AdmissionRequest<'a, IgnoredAny> {
@@ -101,6 +96,7 @@ impl<'a> AdmissionRequest<'a, IgnoredAny> {
             dry_run: self.dry_run,
             user_info: self.user_info,
             unreadable: Some(why),
+            present: self.present,
         }
     }
 }
@@ -127,13 +123,22 @@ pub struct UserInfo<'a> {
     pub username: Cow<'a, str>,
 }
 
-/// A parsed review: the request and the apiVersion to answer with.
-#[derive(Debug)]
-pub struct Review<'a> {
+/// A parsed review: the request and the apiVersion to answer with. It is decoded in place,
+/// once, and returned as decoded (it is large, and each move of it is a copy).
+#[derive(Debug, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    bound(deserialize = "O: Deserialize<'de> + Default")
+)]
+pub struct Review<'a, O = ObjectText<'a>> {
     /// The apiVersion to echo.
+    #[serde(default, borrow)]
     pub api_version: Cow<'a, str>,
-    /// The request.
-    pub request: AdmissionRequest<'a>,
+    #[serde(default, borrow)]
+    kind: Cow<'a, str>,
+    /// The request (its default when absent, which parsing refuses).
+    #[serde(default, borrow)]
+    pub request: AdmissionRequest<'a, O>,
 }
 
 /// Parses an AdmissionReview body, borrowing from it.
@@ -145,36 +150,33 @@ pub fn parse_review(body: &[u8]) -> Result<Review<'_>, ReviewError> {
     // checks (and those of the objects kept as raw JSON).
     let text = std::str::from_utf8(body)
         .map_err(|e| ReviewError::Malformed(format!("the body is not UTF-8: {e}")))?;
-    let incoming: IncomingReview<'_, ObjectText<'_>> = match serde_json::from_str(text) {
-        Ok(incoming) => incoming,
+    let review: Review<'_> = match serde_json::from_str(text) {
+        Ok(review) => review,
         // Not a review, or a review whose object is not an object: read again, the objects
         // skipped, to tell which (the API server's schema validation makes both rare).
         Err(object_error) => {
-            let skipped: IncomingReview<'_, IgnoredAny> =
+            let skipped: Review<'_, IgnoredAny> =
                 serde_json::from_str(text).map_err(|e| ReviewError::Malformed(e.to_string()))?;
-            IncomingReview {
+            Review {
                 api_version: skipped.api_version,
                 kind: skipped.kind,
-                request: skipped
-                    .request
-                    .map(|r| r.unreadable(object_error.to_string())),
+                request: skipped.request.unreadable(object_error.to_string()),
             }
         }
     };
-    if !SUPPORTED_VERSIONS.contains(&incoming.api_version.as_ref()) {
-        return Err(ReviewError::Version(incoming.api_version.into_owned()));
+    if !SUPPORTED_VERSIONS.contains(&review.api_version.as_ref()) {
+        return Err(ReviewError::Version(review.api_version.into_owned()));
     }
-    if incoming.kind != "AdmissionReview" {
-        return Err(ReviewError::Kind(incoming.kind.into_owned()));
+    if review.kind != "AdmissionReview" {
+        return Err(ReviewError::Kind(review.kind.into_owned()));
     }
-    let request = incoming.request.ok_or(ReviewError::NoRequest)?;
-    if request.uid.is_empty() {
+    if !review.request.present {
+        return Err(ReviewError::NoRequest);
+    }
+    if review.request.uid.is_empty() {
         return Err(ReviewError::NoUid);
     }
-    Ok(Review {
-        api_version: incoming.api_version,
-        request,
-    })
+    Ok(review)
 }
 
 /// The `status` of a denial.
@@ -262,7 +264,7 @@ impl AdmissionResponse {
 /// directly (the shape is fixed; strings are escaped by [`crate::json`]). A test checks it
 /// against serde's encoding of the same response.
 pub fn review_body(api_version: &str, response: &AdmissionResponse) -> Vec<u8> {
-    use crate::json::{push_number, push_str};
+    use crate::json::{push_number, push_plain_str, push_str};
     // Sized for the whole answer up front: one allocation instead of a doubling series.
     let capacity = 128
         + api_version.len()
@@ -284,7 +286,7 @@ pub fn review_body(api_version: &str, response: &AdmissionResponse) -> Vec<u8> {
         body.extend_from_slice(b",\"status\":{\"code\":");
         push_number(&mut body, u64::from(status.code));
         body.extend_from_slice(b",\"reason\":");
-        push_str(&mut body, status.reason);
+        push_plain_str(&mut body, status.reason);
         body.extend_from_slice(b",\"message\":");
         push_str(&mut body, &status.message);
         body.push(b'}');
@@ -301,11 +303,11 @@ pub fn review_body(api_version: &str, response: &AdmissionResponse) -> Vec<u8> {
     }
     if let Some(patch) = &response.patch {
         body.extend_from_slice(b",\"patch\":");
-        push_str(&mut body, patch);
+        push_plain_str(&mut body, patch); // base64
     }
     if let Some(patch_type) = response.patch_type {
         body.extend_from_slice(b",\"patchType\":");
-        push_str(&mut body, patch_type);
+        push_plain_str(&mut body, patch_type);
     }
     body.extend_from_slice(b"}}");
     body

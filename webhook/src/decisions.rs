@@ -20,7 +20,7 @@ use medusa_crds::rules::RuleId;
 use prometheus_client::metrics::counter::Counter;
 
 use crate::args::LogFormat;
-use crate::json::{push_escaped, push_number, push_str as push_json_str};
+use crate::json::{push_escaped, push_number, push_plain_str, push_str as push_json_str};
 use crate::labels::{Endpoint, FindingDecision, LabelValue, ReviewDecision};
 
 /// The fields of one decision line.
@@ -274,7 +274,7 @@ fn json_line(out: &mut Vec<u8>, d: &Decision<'_>) {
     out.extend_from_slice(b"\",\"level\":\"INFO\",\"message\":\"admission decision\",\"uid\":");
     push_json_str(out, d.uid);
     out.extend_from_slice(b",\"endpoint\":");
-    push_json_str(out, d.endpoint.as_str());
+    push_plain_str(out, d.endpoint.as_str());
     out.extend_from_slice(b",\"kind\":");
     push_json_str(out, d.kind);
     out.extend_from_slice(b",\"object\":\"");
@@ -286,7 +286,7 @@ fn json_line(out: &mut Vec<u8>, d: &Decision<'_>) {
     out.extend_from_slice(b",\"rules\":\"");
     push_rules(out, d.rules);
     out.extend_from_slice(b"\",\"decision\":");
-    push_json_str(out, d.decision.as_str());
+    push_plain_str(out, d.decision.as_str());
     out.extend_from_slice(if d.dry_run {
         b",\"dry_run\":true,\"user\":"
     } else {

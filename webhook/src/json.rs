@@ -80,6 +80,14 @@ pub fn push_str(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
+/// A JSON string, quoted, of text that never needs escaping: our own names and base64.
+pub fn push_plain_str(out: &mut Vec<u8>, text: &str) {
+    debug_assert!(!needs_escaping(text.as_bytes()), "{text:?} needs escaping");
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
+}
+
 /// A number.
 pub fn push_number(out: &mut Vec<u8>, value: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());

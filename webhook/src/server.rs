@@ -5,8 +5,10 @@
 //! bodies that are not AdmissionReviews. Health: `/healthz`, `/readyz` (503 until every cache
 //! synced) and `/metrics`.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::Router;
@@ -84,9 +86,12 @@ fn text(status: StatusCode, message: String) -> Response {
 }
 
 async fn admit(state: AppState, endpoint: Endpoint, request: Request) -> Response {
-    let Ok(Ok(_permit)) =
-        tokio::time::timeout(state.limits.queue_timeout, state.in_flight.acquire()).await
-    else {
+    // A free place is taken at once; only a full server starts the queue's timer.
+    let permit = match state.in_flight.try_acquire() {
+        Ok(permit) => Ok(Ok(permit)),
+        Err(_) => tokio::time::timeout(state.limits.queue_timeout, state.in_flight.acquire()).await,
+    };
+    let Ok(Ok(_permit)) = permit else {
         state.engine.metrics().review_shed();
         return text(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -98,7 +103,14 @@ async fn admit(state: AppState, endpoint: Endpoint, request: Request) -> Respons
         );
     };
     let body = Limited::new(request.into_body(), state.limits.max_body_bytes);
-    let bytes = match tokio::time::timeout(state.limits.body_timeout, body.collect()).await {
+    // A body that arrived with its headers (the usual review) is taken at once; only one still
+    // on its way starts the read timer.
+    let mut collect = std::pin::pin!(body.collect());
+    let collected = match std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await {
+        Poll::Ready(collected) => Ok(collected),
+        Poll::Pending => tokio::time::timeout(state.limits.body_timeout, collect).await,
+    };
+    let bytes = match collected {
         Err(_) => {
             return text(
                 StatusCode::REQUEST_TIMEOUT,

@@ -50,14 +50,30 @@ struct CassandraText {
 }
 
 impl<'a> ClusterText<'a> {
-    pub(super) fn read(
+    /// The request's object.
+    pub(super) fn object(input: &AdmissionInput<'a>) -> Result<Self, Finding> {
+        Self::read(input, input.object, "object", "spec of the object")
+    }
+
+    /// The request's previous object.
+    pub(super) fn old_object(input: &AdmissionInput<'a>) -> Result<Self, Finding> {
+        Self::read(
+            input,
+            input.old_object,
+            "old object",
+            "spec of the old object",
+        )
+    }
+
+    fn read(
         input: &AdmissionInput<'_>,
         object: Option<&'a ObjectText<'a>>,
         which: &str,
+        spec_of_which: &str,
     ) -> Result<Self, Finding> {
         let object = input.required(object, which)?;
         let spec = match object.spec {
-            Some(text) => Some(decode(input, Some(text), &format!("spec of the {which}"))?),
+            Some(text) => Some(decode(input, Some(text), spec_of_which)?),
             None => None,
         };
         Ok(Self { object, spec })
@@ -116,7 +132,7 @@ pub(super) async fn validate<V: ClusterView>(
     ) {
         return Ok(());
     }
-    let cluster = ClusterText::read(input, input.object, "object")?;
+    let cluster = ClusterText::object(input)?;
     let Some(medusa_json) = cluster.medusa() else {
         return Ok(());
     };
@@ -125,9 +141,7 @@ pub(super) async fn validate<V: ClusterView>(
         operator_rules(input.who(), &k1, checks);
     }
     let old = match input.operation {
-        AdmissionOperation::Update => {
-            Some(ClusterText::read(input, input.old_object, "old object")?)
-        }
+        AdmissionOperation::Update => Some(ClusterText::old_object(input)?),
         _ => None,
     };
     // Unrelated updates are never blocked by the other rules: with spec.medusa unchanged,
@@ -305,7 +319,7 @@ fn operator_rules<V: ClusterView>(
 
 /// KM: with a configuration ref and an empty prefix, the prefix becomes the cluster's name.
 pub(super) fn mutate(input: &AdmissionInput<'_>) -> Result<Mutation, Finding> {
-    let cluster = ClusterText::read(input, input.object, "object")?;
+    let cluster = ClusterText::object(input)?;
     let Some(medusa_json) = cluster.medusa() else {
         return Ok(Mutation::default());
     };

@@ -204,18 +204,19 @@ impl<'a> AdmissionInput<'a> {
 
     /// The spec of the object, decoded as `T`, or the finding that explains why it cannot be.
     pub(crate) fn spec<T: serde::Deserialize<'a>>(&self) -> Result<T, Finding> {
-        self.spec_of(self.object, "object")
+        self.spec_of(self.object, "object", "spec of the object")
     }
 
     /// The spec of the previous object, decoded as `T`.
     pub(crate) fn old_spec<T: serde::Deserialize<'a>>(&self) -> Result<T, Finding> {
-        self.spec_of(self.old_object, "old object")
+        self.spec_of(self.old_object, "old object", "spec of the old object")
     }
 
     fn spec_of<T: serde::Deserialize<'a>>(
         &self,
         object: Option<&'a ObjectText<'a>>,
         which: &str,
+        spec_of_which: &str,
     ) -> Result<T, Finding> {
         let object = self.required(object, which)?;
         let spec = object.spec.ok_or_else(|| Finding {
@@ -223,7 +224,7 @@ impl<'a> AdmissionInput<'a> {
             severity: Severity::Deny,
             message: format!("{}: the {which} has no spec; fix the manifest", self.who()),
         })?;
-        decode(self, Some(spec), &format!("spec of the {which}"))
+        decode(self, Some(spec), spec_of_which)
     }
 
     /// The object or the old object, or the finding that says the request lacks it.
