@@ -324,23 +324,28 @@ mod tests {
         serde_json::to_vec(&value).unwrap()
     }
 
-    #[test]
-    fn a_v1_review_parses() {
-        let bytes = body(json!({
+    /// A v1 AdmissionReview around `request`.
+    fn v1_review(request: Value) -> Vec<u8> {
+        body(json!({
             "apiVersion": "admission.k8s.io/v1",
             "kind": "AdmissionReview",
-            "request": {
-                "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
-                "kind": {"group": "medusa.k8ssandra.io", "version": "v1alpha1", "kind": "MedusaBackupJob"},
-                "resource": {"group": "medusa.k8ssandra.io", "version": "v1alpha1", "resource": "medusabackupjobs"},
-                "namespace": "k8ssandra",
-                "name": "nightly",
-                "operation": "CREATE",
-                "userInfo": {"username": "admin", "groups": ["system:masters"]},
-                "object": {"spec": {"cassandraDatacenter": "dc1"}},
-                "dryRun": true,
-                "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"}
-            }
+            "request": request
+        }))
+    }
+
+    #[test]
+    fn a_v1_review_parses() {
+        let bytes = v1_review(json!({
+            "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+            "kind": {"group": "medusa.k8ssandra.io", "version": "v1alpha1", "kind": "MedusaBackupJob"},
+            "resource": {"group": "medusa.k8ssandra.io", "version": "v1alpha1", "resource": "medusabackupjobs"},
+            "namespace": "k8ssandra",
+            "name": "nightly",
+            "operation": "CREATE",
+            "userInfo": {"username": "admin", "groups": ["system:masters"]},
+            "object": {"spec": {"cassandraDatacenter": "dc1"}},
+            "dryRun": true,
+            "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"}
         }));
         let review = parse_review(&bytes).unwrap();
         assert_eq!(review.request.uid, "705ab4f5-6393-11e8-b7cc-42010a800002");
@@ -351,15 +356,11 @@ mod tests {
 
     #[test]
     fn the_object_is_read_in_the_same_pass_as_the_metadata_and_spec_text() {
-        let bytes = body(json!({
-            "apiVersion": "admission.k8s.io/v1",
-            "kind": "AdmissionReview",
-            "request": {
-                "uid": "u", "kind": {"group": "medusa.k8ssandra.io", "version": "v1alpha1", "kind": "MedusaBackupJob"},
-                "operation": "UPDATE",
-                "object": {"metadata": {"name": "b", "managedFields": [{"manager": "m"}]}, "spec": {"cassandraDatacenter": "dc1"}, "status": {"x": 1}},
-                "oldObject": {"metadata": {"generateName": "b-"}}
-            }
+        let bytes = v1_review(json!({
+            "uid": "u", "kind": {"group": "medusa.k8ssandra.io", "version": "v1alpha1", "kind": "MedusaBackupJob"},
+            "operation": "UPDATE",
+            "object": {"metadata": {"name": "b", "managedFields": [{"manager": "m"}]}, "spec": {"cassandraDatacenter": "dc1"}, "status": {"x": 1}},
+            "oldObject": {"metadata": {"generateName": "b-"}}
         }));
         let review = parse_review(&bytes).unwrap();
         let object = review.request.object.as_ref().unwrap();
@@ -376,13 +377,9 @@ mod tests {
 
     #[test]
     fn a_review_whose_object_is_not_an_object_parses_with_the_reason() {
-        let bytes = body(json!({
-            "apiVersion": "admission.k8s.io/v1",
-            "kind": "AdmissionReview",
-            "request": {
-                "uid": "u2", "kind": {"group": "medusa.k8ssandra.io", "version": "v1alpha1", "kind": "MedusaTask"},
-                "name": "t", "operation": "CREATE", "object": 5
-            }
+        let bytes = v1_review(json!({
+            "uid": "u2", "kind": {"group": "medusa.k8ssandra.io", "version": "v1alpha1", "kind": "MedusaTask"},
+            "name": "t", "operation": "CREATE", "object": 5
         }));
         let review = parse_review(&bytes).unwrap();
         assert_eq!(review.request.uid, "u2");

@@ -183,6 +183,25 @@ impl DecisionLog {
     }
 }
 
+/// The capacity asked for a pipe the decision lines go to (Linux's default unprivileged
+/// maximum, `/proc/sys/fs/pipe-max-size`).
+pub const PIPE_CAPACITY: usize = 1024 * 1024;
+
+/// When `out` is a pipe (a container's stdout is one, read by the container runtime), widens
+/// it to [`PIPE_CAPACITY`] so that a batch of lines fits whole: with the default 64 KiB, the
+/// writer wakes its reader and waits for it several times per batch. Returns the new capacity;
+/// `None` when `out` is not a pipe or the system refuses (nothing changes then).
+#[cfg(target_os = "linux")]
+pub fn widen_pipe(out: impl std::os::fd::AsFd) -> Option<usize> {
+    rustix::pipe::fcntl_setpipe_size(out, PIPE_CAPACITY).ok()
+}
+
+/// Not a Linux pipe: nothing to widen.
+#[cfg(not(target_os = "linux"))]
+pub fn widen_pipe<T>(_out: T) -> Option<usize> {
+    None
+}
+
 /// Every few milliseconds, takes what is pending and writes it in one go; finishes once the
 /// log is dropped and everything is written.
 fn write_lines(shared: &Shared, mut out: impl Write) {
@@ -343,6 +362,16 @@ fn text_line(out: &mut Vec<u8>, d: &Decision<'_>) {
 
 #[cfg(test)]
 mod tests {
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_pipe_is_widened_to_hold_a_batch_and_a_file_is_left_alone() {
+        let (_reader, writer) = std::io::pipe().unwrap();
+        let capacity = widen_pipe(&writer).expect("a pipe can be widened");
+        assert!(capacity >= PIPE_CAPACITY, "{capacity}");
+        let file = tempfile::tempfile().unwrap();
+        assert_eq!(widen_pipe(&file), None);
+    }
     use super::*;
 
     /// The shared buffer tests read a writer thread's output from.

@@ -160,6 +160,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let tls_config = tls::server_config(store)?;
     // One line per decision, formatted here and written by a thread of its own: a review never
     // waits on stdout; lines a slow reader cannot take are dropped and counted.
+    if let Some(capacity) = medusa_webhook::decisions::widen_pipe(std::io::stdout()) {
+        tracing::debug!(capacity, "stdout is a pipe, widened for the decision log");
+    }
     let (decisions, decision_writer) = DecisionLog::spawn(
         args.log_format,
         std::io::stdout(),

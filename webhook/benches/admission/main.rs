@@ -10,8 +10,9 @@
 //! per second, p50, p99 and p99.9 latency, the server's peak RSS, the decision lines received,
 //! and the ratio.
 //!
-//! The two servers are measured in alternating rounds and the median round of each is reported,
-//! so that a noisy neighbour on a shared machine does not decide the ratio.
+//! The two servers are measured in alternating rounds; the ratio is the median of the rounds'
+//! ratios, so that a noisy neighbour on a shared machine does not decide it, and the median
+//! round of each server is reported.
 //!
 //! `MEDUSA_BENCH_ROLE=engine` instead measures the engine alone, in process, per kind of review
 //! (`MEDUSA_BENCH_ONLY=<text>` keeps the kinds whose label contains the text, for profiling).
@@ -19,7 +20,7 @@
 //! `BENCH_LOGS=0` runs the webhook without its decision log, to see what the log costs.
 //!
 //! Environment: `BENCH_SECONDS` (measured seconds per round, default 5), `BENCH_ROUNDS`
-//! (default 5), `BENCH_CLIENTS` (concurrent connections, default 16), `BENCH_REPORT` (also
+//! (default 9), `BENCH_CLIENTS` (concurrent connections, default 16), `BENCH_REPORT` (also
 //! write the report to this file), `BENCH_WRAP` (a command each server runs under, such as
 //! `valgrind --tool=callgrind`: the instructions of two runs of different `BENCH_SECONDS`,
 //! divided by the reviews between them, are what a review costs each server).
@@ -70,7 +71,7 @@ fn main() {
         seconds: load::env_or("BENCH_SECONDS", 5),
         clients: load::env_or("BENCH_CLIENTS", 16),
     };
-    let rounds: usize = load::env_or("BENCH_ROUNDS", 5).max(1);
+    let rounds: usize = load::env_or("BENCH_ROUNDS", 9).max(1);
     let dir = std::env::temp_dir().join(format!("medusa-webhook-bench-{}", std::process::id()));
     let tls = load::Tls::generate(&dir);
     println!(
@@ -86,8 +87,15 @@ fn main() {
     let mut webhook_runs = Vec::new();
     let mut baseline_runs = Vec::new();
     for round in 1..=rounds {
-        let webhook = load::drive("webhook", &tls, &settings);
-        let baseline = load::drive("baseline", &tls, &settings);
+        // Each round's two servers run back to back, in turn first, so that neither always
+        // meets the host right after the other has warmed (or heated) it.
+        let (webhook, baseline) = if round % 2 == 1 {
+            let webhook = load::drive("webhook", &tls, &settings);
+            (webhook, load::drive("baseline", &tls, &settings))
+        } else {
+            let baseline = load::drive("baseline", &tls, &settings);
+            (load::drive("webhook", &tls, &settings), baseline)
+        };
         println!("{}", report::round_line(round, &webhook, &baseline));
         webhook_runs.push(webhook);
         baseline_runs.push(baseline);

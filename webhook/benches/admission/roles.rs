@@ -48,6 +48,7 @@ pub async fn serve(role: &str) {
             let dropped = metrics.decision_lines_dropped();
             let mut engine = Engine::new(caches, None, Arc::new(Policy::default()), metrics);
             if logs {
+                medusa_webhook::decisions::widen_pipe(std::io::stdout());
                 let (decisions, _writer) = DecisionLog::spawn(
                     LogFormat::Json,
                     std::io::stdout(),
