@@ -73,7 +73,7 @@ impl<'a> ClusterText<'a> {
     ) -> Result<Self, Finding> {
         let object = input.required(object, which)?;
         let spec = match object.spec {
-            Some(text) => Some(decode(input, Some(text), spec_of_which)?),
+            Some(text) => Some(decode(input, text, spec_of_which)?),
             None => None,
         };
         Ok(Self { object, spec })
@@ -114,7 +114,7 @@ impl<'a> ClusterText<'a> {
             .and_then(|s| s.cassandra)
             .filter(|c| c.get() != "null")
         {
-            Some(text) => Ok(decode::<CassandraText>(input, Some(text), which)?
+            Some(text) => Ok(decode::<CassandraText>(input, text, which)?
                 .datacenters
                 .unwrap_or_default()),
             None => Ok(Vec::new()),
@@ -137,7 +137,7 @@ pub(super) async fn validate<V: ClusterView>(
         return Ok(());
     };
     if checks.enabled(RuleId::K1) {
-        let k1: OperatorView = decode(input, Some(medusa_json), "spec.medusa")?;
+        let k1: OperatorView = decode(input, medusa_json, "spec.medusa")?;
         operator_rules(input.who(), &k1, checks);
     }
     let old = match input.operation {
@@ -191,11 +191,10 @@ fn changed_medusa(
     if old_json.is_some_and(|old_json| old_json.get() == medusa_json.get()) {
         return Ok(None);
     }
-    let medusa: MedusaClusterTemplate = decode(input, Some(medusa_json), "spec.medusa")?;
+    let medusa: MedusaClusterTemplate = decode(input, medusa_json, "spec.medusa")?;
     let old_medusa = match old_json {
         Some(old_json) => {
-            let old_medusa: MedusaClusterTemplate =
-                decode(input, Some(old_json), "old spec.medusa")?;
+            let old_medusa: MedusaClusterTemplate = decode(input, old_json, "old spec.medusa")?;
             if old_medusa == medusa {
                 return Ok(None);
             }
@@ -323,7 +322,7 @@ pub(super) fn mutate(input: &AdmissionInput<'_>) -> Result<Mutation, Finding> {
     let Some(medusa_json) = cluster.medusa() else {
         return Ok(Mutation::default());
     };
-    let medusa: MedusaClusterTemplate = decode(input, Some(medusa_json), "spec.medusa")?;
+    let medusa: MedusaClusterTemplate = decode(input, medusa_json, "spec.medusa")?;
     let name = cluster.name();
     if medusa.configuration_name().is_none()
         || medusa.storage().prefix().is_some()

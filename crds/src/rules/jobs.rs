@@ -438,7 +438,7 @@ pub(super) async fn mutate_labels(
     let spec: DatacenterSpec = input.spec()?;
     // Borrowed from the request: only the keys are compared.
     let labels: Option<BTreeMap<Cow<'_, str>, Cow<'_, str>>> = match object.metadata.labels {
-        Some(text) => decode(input, Some(text), "labels of the object")?,
+        Some(text) => decode(input, text, "labels of the object")?,
         None => None,
     };
     let labels = labels.as_ref();

@@ -224,7 +224,7 @@ impl<'a> AdmissionInput<'a> {
             severity: Severity::Deny,
             message: format!("{}: the {which} has no spec; fix the manifest", self.who()),
         })?;
-        decode(self, Some(spec), spec_of_which)
+        decode(self, spec, spec_of_which)
     }
 
     /// The object or the old object, or the finding that says the request lacks it.
@@ -478,18 +478,9 @@ impl<'a, V: ClusterView> Checks<'a, V> {
 /// Decodes a part of an object, or explains why it cannot be read.
 pub(crate) fn decode<'a, T: serde::Deserialize<'a>>(
     input: &AdmissionInput<'_>,
-    value: Option<&'a RawValue>,
+    value: &'a RawValue,
     which: &str,
 ) -> Result<T, Finding> {
-    let value = value.ok_or_else(|| Finding {
-        rule: None,
-        severity: Severity::Deny,
-        message: format!(
-            "{}: the request has no {which}; the API server always sends one for {}",
-            input.describe(),
-            input.operation.as_str()
-        ),
-    })?;
     serde_json::from_str(value.get()).map_err(|e| Finding {
         rule: None,
         severity: Severity::Deny,
