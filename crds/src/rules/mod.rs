@@ -13,7 +13,8 @@ mod schedule;
 mod storage;
 pub mod view;
 
-pub use object::{MetadataText, ObjectText};
+pub(crate) use object::decode;
+pub use object::{MetadataText, ObjectText, unreadable};
 pub use storage::{MAX_PREFIX_LEN, prefix_problem};
 
 use std::fmt;
@@ -23,7 +24,6 @@ use json_patch::PatchOperation;
 use crate::kinds::ViewKind;
 use serde::Serialize;
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 pub use policy::{Action, FailureMode, LookupPolicy, Policy, PolicyError, RuleId};
 pub use view::{
@@ -200,48 +200,6 @@ impl<'a> AdmissionInput<'a> {
             name: self.name,
             object: self.object,
         }
-    }
-
-    /// The spec of the object, decoded as `T`, or the finding that explains why it cannot be.
-    pub(crate) fn spec<T: serde::Deserialize<'a>>(&self) -> Result<T, Finding> {
-        self.spec_of(self.object, "object", "spec of the object")
-    }
-
-    /// The spec of the previous object, decoded as `T`.
-    pub(crate) fn old_spec<T: serde::Deserialize<'a>>(&self) -> Result<T, Finding> {
-        self.spec_of(self.old_object, "old object", "spec of the old object")
-    }
-
-    fn spec_of<T: serde::Deserialize<'a>>(
-        &self,
-        object: Option<&'a ObjectText<'a>>,
-        which: &str,
-        spec_of_which: &str,
-    ) -> Result<T, Finding> {
-        let object = self.required(object, which)?;
-        let spec = object.spec.ok_or_else(|| Finding {
-            rule: None,
-            severity: Severity::Deny,
-            message: format!("{}: the {which} has no spec; fix the manifest", self.who()),
-        })?;
-        decode(self, spec, spec_of_which)
-    }
-
-    /// The object or the old object, or the finding that says the request lacks it.
-    pub(crate) fn required<'o>(
-        &self,
-        object: Option<&'o ObjectText<'o>>,
-        which: &str,
-    ) -> Result<&'o ObjectText<'o>, Finding> {
-        object.ok_or_else(|| Finding {
-            rule: None,
-            severity: Severity::Deny,
-            message: format!(
-                "{}: the request has no {which}; the API server always sends one for {}",
-                self.describe(),
-                self.operation.as_str()
-            ),
-        })
     }
 }
 
@@ -472,39 +430,6 @@ impl<'a, V: ClusterView> Checks<'a, V> {
         Decision {
             findings: self.findings,
         }
-    }
-}
-
-/// Decodes a part of an object, or explains why it cannot be read.
-pub(crate) fn decode<'a, T: serde::Deserialize<'a>>(
-    input: &AdmissionInput<'_>,
-    value: &'a RawValue,
-    which: &str,
-) -> Result<T, Finding> {
-    serde_json::from_str(value.get()).map_err(|e| Finding {
-        rule: None,
-        severity: Severity::Deny,
-        message: format!(
-            "{}: cannot read the {which} as a {}: {e}; fix the manifest",
-            input.describe(),
-            input.kind
-        ),
-    })
-}
-
-/// The decision on a request whose object cannot be read at all (it is not a JSON object, or
-/// its metadata is not an object's; the API server's schema validation makes this rare):
-/// denied, naming the object.
-pub fn unreadable(input: &AdmissionInput<'_>, error: &str) -> Decision {
-    Decision {
-        findings: vec![Finding {
-            rule: None,
-            severity: Severity::Deny,
-            message: format!(
-                "{}: cannot read the object: {error}; fix the manifest",
-                input.describe()
-            ),
-        }],
     }
 }
 

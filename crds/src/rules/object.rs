@@ -4,7 +4,8 @@
 //! JSON in the same pass that reads the rest of the request (the webhook decodes it in place
 //! inside the AdmissionReview), borrowing the text: the rest of the object (managedFields and
 //! status, which can be most of it) is skipped once and never copied or decoded. Each rule
-//! then decodes from the spec's text only the fields it checks.
+//! then decodes from the spec's text only the fields it checks (`AdmissionInput::spec`,
+//! [`decode`]), and an object that cannot be read at all is denied ([`unreadable`]).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -12,6 +13,8 @@ use std::marker::PhantomData;
 
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
+
+use super::{AdmissionInput, Decision, Finding, Severity};
 use serde_json::value::RawValue;
 
 /// An object of a request: the metadata the rules read, and the text of its spec.
@@ -99,6 +102,83 @@ impl<'a> ObjectText<'a> {
             .generate_name
             .as_deref()
             .filter(|g| !g.is_empty())
+    }
+}
+
+impl<'a> AdmissionInput<'a> {
+    /// The spec of the object, decoded as `T`, or the finding that explains why it cannot be.
+    pub(crate) fn spec<T: Deserialize<'a>>(&self) -> Result<T, Finding> {
+        self.spec_of(self.object, "object", "spec of the object")
+    }
+
+    /// The spec of the previous object, decoded as `T`.
+    pub(crate) fn old_spec<T: Deserialize<'a>>(&self) -> Result<T, Finding> {
+        self.spec_of(self.old_object, "old object", "spec of the old object")
+    }
+
+    fn spec_of<T: Deserialize<'a>>(
+        &self,
+        object: Option<&'a ObjectText<'a>>,
+        which: &str,
+        spec_of_which: &str,
+    ) -> Result<T, Finding> {
+        let object = self.required(object, which)?;
+        let spec = object.spec.ok_or_else(|| Finding {
+            rule: None,
+            severity: Severity::Deny,
+            message: format!("{}: the {which} has no spec; fix the manifest", self.who()),
+        })?;
+        decode(self, spec, spec_of_which)
+    }
+
+    /// The object or the old object, or the finding that says the request lacks it.
+    pub(crate) fn required<'o>(
+        &self,
+        object: Option<&'o ObjectText<'o>>,
+        which: &str,
+    ) -> Result<&'o ObjectText<'o>, Finding> {
+        object.ok_or_else(|| Finding {
+            rule: None,
+            severity: Severity::Deny,
+            message: format!(
+                "{}: the request has no {which}; the API server always sends one for {}",
+                self.describe(),
+                self.operation.as_str()
+            ),
+        })
+    }
+}
+
+/// Decodes a part of an object, or explains why it cannot be read.
+pub(crate) fn decode<'a, T: Deserialize<'a>>(
+    input: &AdmissionInput<'_>,
+    value: &'a RawValue,
+    which: &str,
+) -> Result<T, Finding> {
+    serde_json::from_str(value.get()).map_err(|e| Finding {
+        rule: None,
+        severity: Severity::Deny,
+        message: format!(
+            "{}: cannot read the {which} as a {}: {e}; fix the manifest",
+            input.describe(),
+            input.kind
+        ),
+    })
+}
+
+/// The decision on a request whose object cannot be read at all (it is not a JSON object, or
+/// its metadata is not an object's; the API server's schema validation makes this rare):
+/// denied, naming the object.
+pub fn unreadable(input: &AdmissionInput<'_>, error: &str) -> Decision {
+    Decision {
+        findings: vec![Finding {
+            rule: None,
+            severity: Severity::Deny,
+            message: format!(
+                "{}: cannot read the object: {error}; fix the manifest",
+                input.describe()
+            ),
+        }],
     }
 }
 
