@@ -1,5 +1,5 @@
 //! Backup health, computed in one place from the objects of the cluster: the operations with
-//! their derived status ([`operations`]), which running ones look stalled ([`stall`]), what a
+//! their derived status ([`operations()`]), which running ones look stalled ([`stall`]), what a
 //! purge would delete ([`retention`]) and the per-datacenter summary the webhook exports as
 //! metrics ([`summary`]). The plugin's lists, `status` and `purge --preview`, and the webhook's
 //! `/metrics`, all read it from here, so they never disagree.

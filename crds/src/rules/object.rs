@@ -5,7 +5,7 @@
 //! inside the AdmissionReview), borrowing the text: the rest of the object (managedFields and
 //! status, which can be most of it) is skipped once and never copied or decoded. Each rule
 //! then decodes from the spec's text only the fields it checks (`AdmissionInput::spec`,
-//! [`decode`]), and an object that cannot be read at all is denied ([`unreadable`]).
+//! `decode`), and an object that cannot be read at all is denied ([`unreadable`]).
 
 use std::borrow::Cow;
 use std::fmt;
