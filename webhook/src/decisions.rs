@@ -20,7 +20,7 @@ use medusa_crds::rules::RuleId;
 use prometheus_client::metrics::counter::Counter;
 
 use crate::args::LogFormat;
-use crate::json::{push_escaped, push_number, push_plain_str, push_str as push_json_str};
+use crate::json::{push_escaped, push_number, push_plain_str, push_str};
 use crate::labels::{Endpoint, FindingDecision, LabelValue, ReviewDecision};
 
 /// The fields of one decision line.
@@ -291,17 +291,17 @@ fn json_line(out: &mut Vec<u8>, d: &Decision<'_>) {
     out.extend_from_slice(b"{\"timestamp\":\"");
     push_timestamp(out);
     out.extend_from_slice(b"\",\"level\":\"INFO\",\"message\":\"admission decision\",\"uid\":");
-    push_json_str(out, d.uid);
+    push_str(out, d.uid);
     out.extend_from_slice(b",\"endpoint\":");
     push_plain_str(out, d.endpoint.as_str());
     out.extend_from_slice(b",\"kind\":");
-    push_json_str(out, d.kind);
+    push_str(out, d.kind);
     out.extend_from_slice(b",\"object\":\"");
     push_escaped(out, d.namespace);
     out.push(b'/');
     push_escaped(out, d.name);
     out.extend_from_slice(b"\",\"operation\":");
-    push_json_str(out, d.operation);
+    push_str(out, d.operation);
     out.extend_from_slice(b",\"rules\":\"");
     push_rules(out, d.rules);
     out.extend_from_slice(b"\",\"decision\":");
@@ -311,7 +311,7 @@ fn json_line(out: &mut Vec<u8>, d: &Decision<'_>) {
     } else {
         b",\"dry_run\":false,\"user\":"
     });
-    push_json_str(out, d.user);
+    push_str(out, d.user);
     out.extend_from_slice(b",\"latency_us\":");
     push_number(out, d.latency_us);
     out.extend_from_slice(b"}\n");
@@ -327,7 +327,7 @@ fn push_text_value(out: &mut Vec<u8>, value: &str) {
     {
         out.extend_from_slice(value.as_bytes());
     } else {
-        push_json_str(out, value);
+        push_str(out, value);
     }
 }
 
