@@ -196,19 +196,15 @@ fn respond(
                 .iter()
                 .map(|r| (*r, FindingDecision::Patch))
                 .collect();
-            match AdmissionResponse::allow(uid)
+            let decision = if mutation.patch.is_empty() {
+                ReviewDecision::Allowed
+            } else {
+                ReviewDecision::Patched
+            };
+            let response = AdmissionResponse::allow(uid)
                 .with_warnings(mutation.warnings)
-                .with_patch(&mutation.patch)
-            {
-                Ok(response) if mutation.patch.is_empty() => {
-                    (response, ReviewDecision::Allowed, fired)
-                }
-                Ok(response) => (response, ReviewDecision::Patched, fired),
-                Err(e) => {
-                    tracing::error!(uid, error = %e, "cannot encode a JSON patch; admitting unchanged");
-                    (AdmissionResponse::allow(uid), ReviewDecision::Error, fired)
-                }
-            }
+                .with_patch(&mutation.patch);
+            (response, decision, fired)
         }
     }
 }

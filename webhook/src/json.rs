@@ -93,6 +93,79 @@ pub fn push_number(out: &mut Vec<u8>, value: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
+/// A JSON value, compact, as serde_json writes it (objects in their map's order; numbers as
+/// `Number` displays them, which is how serde_json writes them).
+pub fn push_value(out: &mut Vec<u8>, value: &serde_json::Value) {
+    use serde_json::Value;
+    use std::io::Write as _;
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        // Writing into a Vec cannot fail.
+        Value::Number(number) => {
+            let _ = write!(out, "{number}");
+        }
+        Value::String(text) => push_str(out, text),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                push_value(out, item);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            out.push(b'{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                push_str(out, key);
+                out.push(b':');
+                push_value(out, item);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+/// A JSON patch, as serde_json writes `json_patch`'s operations (`op` first, then the fields
+/// in their declared order).
+pub fn push_patch(out: &mut Vec<u8>, patch: &[json_patch::PatchOperation]) {
+    use json_patch::PatchOperation;
+    out.push(b'[');
+    for (i, operation) in patch.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let (op, from, path, value) = match operation {
+            PatchOperation::Add(o) => ("add", None, &o.path, Some(&o.value)),
+            PatchOperation::Remove(o) => ("remove", None, &o.path, None),
+            PatchOperation::Replace(o) => ("replace", None, &o.path, Some(&o.value)),
+            PatchOperation::Move(o) => ("move", Some(&o.from), &o.path, None),
+            PatchOperation::Copy(o) => ("copy", Some(&o.from), &o.path, None),
+            PatchOperation::Test(o) => ("test", None, &o.path, Some(&o.value)),
+        };
+        out.extend_from_slice(b"{\"op\":");
+        push_plain_str(out, op);
+        if let Some(from) = from {
+            out.extend_from_slice(b",\"from\":");
+            push_str(out, from.as_str());
+        }
+        out.extend_from_slice(b",\"path\":");
+        push_str(out, path.as_str());
+        if let Some(value) = value {
+            out.extend_from_slice(b",\"value\":");
+            push_value(out, value);
+        }
+        out.push(b'}');
+    }
+    out.push(b']');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +213,39 @@ mod tests {
             .chain(0x80..=0xff)
             .collect();
         assert!(!needs_escaping(&plain));
+    }
+
+    #[test]
+    fn values_are_written_as_serde_writes_them() {
+        let value = serde_json::json!({
+            "null": null, "yes": true, "no": false, "n": -12, "big": u64::MAX, "f": 0.1,
+            "e": 1e300, "s": "a\"b\\c\nd", "list": [1, "two", [3], {}], "": {"nested": []}
+        });
+        let mut out = Vec::new();
+        push_value(&mut out, &value);
+        assert_eq!(String::from_utf8(out).unwrap(), value.to_string());
+    }
+
+    #[test]
+    fn every_kind_of_patch_operation_is_written_as_serde_writes_it() {
+        let patch: Vec<json_patch::PatchOperation> = serde_json::from_value(serde_json::json!([
+            {"op": "add", "path": "/metadata/labels/a~1b", "value": {"k": "v\"", "n": 1}},
+            {"op": "remove", "path": "/spec/x"},
+            {"op": "replace", "path": "/spec/y", "value": [true, null]},
+            {"op": "move", "from": "/a", "path": "/b"},
+            {"op": "copy", "from": "/c", "path": "/d~0e"},
+            {"op": "test", "path": "/f", "value": "g"}
+        ]))
+        .unwrap();
+        let mut out = Vec::new();
+        push_patch(&mut out, &patch);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            serde_json::to_string(&patch).unwrap()
+        );
+        let mut empty = Vec::new();
+        push_patch(&mut empty, &[]);
+        assert_eq!(empty, b"[]");
     }
 
     #[test]

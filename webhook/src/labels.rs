@@ -78,8 +78,6 @@ label_value!(
         Patched => "patched",
         /// Not a kind or operation of ours: admitted untouched.
         Ignored => "ignored",
-        /// The answer could not be built: admitted untouched.
-        Error => "error",
     }
 );
 

@@ -428,6 +428,47 @@ async fn wanted_labels(
     wanted
 }
 
+/// The keys of a labels map, borrowed from the request (a label that is set is kept whatever
+/// its value; the values are still read as strings, as the API server has them).
+struct LabelKeys<'a>(Vec<Cow<'a, str>>);
+
+/// A label key or value, borrowed unless it holds escapes.
+#[derive(Deserialize)]
+struct LabelText<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl LabelKeys<'_> {
+    fn contains(&self, key: &str) -> bool {
+        self.0.iter().any(|k| k == key)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for LabelKeys<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Keys<'a>(std::marker::PhantomData<&'a ()>);
+
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Keys<'a> {
+            type Value = LabelKeys<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of labels")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut keys = Vec::with_capacity(map.size_hint().unwrap_or(4));
+                while let Some((LabelText(key), LabelText(_))) = map.next_entry()? {
+                    keys.push(key);
+                }
+                Ok(LabelKeys(keys))
+            }
+        }
+
+        deserializer.deserialize_map(Keys(std::marker::PhantomData))
+    }
+}
+
 pub(super) async fn mutate_labels(
     input: &AdmissionInput<'_>,
     view: &impl ClusterView,
@@ -436,13 +477,11 @@ pub(super) async fn mutate_labels(
     // A MedusaBackupJob and a MedusaTask both name their datacenter in spec.cassandraDatacenter.
     let object = input.required(input.object, "object")?;
     let spec: DatacenterSpec = input.spec()?;
-    // Borrowed from the request: only the keys are compared.
-    let labels: Option<BTreeMap<Cow<'_, str>, Cow<'_, str>>> = match object.metadata.labels {
+    let labels: Option<LabelKeys<'_>> = match object.metadata.labels {
         Some(text) => decode(input, text, "labels of the object")?,
         None => None,
     };
-    let labels = labels.as_ref();
-    let missing: BTreeMap<String, String> = wanted_labels(
+    let missing: Vec<(String, String)> = wanted_labels(
         object.metadata.name.as_deref(),
         input.namespace,
         &spec.cassandra_datacenter,
@@ -450,7 +489,7 @@ pub(super) async fn mutate_labels(
     )
     .await
     .into_iter()
-    .filter(|(k, _)| labels.is_none_or(|labels| !labels.contains_key(k.as_str())))
+    .filter(|(k, _)| labels.as_ref().is_none_or(|labels| !labels.contains(k)))
     .collect();
     if missing.is_empty() {
         return Ok(Mutation::default());
@@ -481,4 +520,24 @@ pub(super) async fn mutate_labels(
         fired: vec![rule],
         warnings: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_keys_are_read_borrowed_and_escaped_ones_unescaped() {
+        let keys: LabelKeys<'_> =
+            serde_json::from_str(r#"{"team":"data","a\/b":"c","empty":""}"#).unwrap();
+        assert!(keys.contains("team") && keys.contains("a/b") && keys.contains("empty"));
+        assert!(!keys.contains("a\\/b") && !keys.contains("data"));
+        assert!(matches!(keys.0[0], Cow::Borrowed("team")));
+    }
+
+    #[test]
+    fn labels_with_a_value_that_is_not_a_string_cannot_be_read() {
+        assert!(serde_json::from_str::<LabelKeys<'_>>(r#"{"team":5}"#).is_err());
+        assert!(serde_json::from_str::<LabelKeys<'_>>(r#"["team"]"#).is_err());
+    }
 }

@@ -90,7 +90,59 @@ pub fn engine_cost(iterations: usize) -> (Vec<(String, f64)>, f64) {
             }
             let micros = started.elapsed().as_secs_f64() * 1e6 / (rounds * mix.len()) as f64;
             rows.push(("the mix, interleaved".to_owned(), micros));
+            rows.extend(reading_cost(&mix, rounds));
         }
         (rows, weighted / weights)
     })
+}
+
+/// What reading the mix's reviews costs on its own: as the webhook reads them (every field the
+/// rules use, each object split into its metadata and the text of its spec), and as the
+/// baseline does (only the uid, the rest skipped), both with `serde_json`.
+fn reading_cost(
+    mix: &[(medusa_webhook::engine::Endpoint, Vec<u8>)],
+    rounds: usize,
+) -> Vec<(String, f64)> {
+    #[derive(serde::Deserialize)]
+    struct UidOnly<'a> {
+        #[serde(borrow)]
+        request: Uid<'a>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Uid<'a> {
+        uid: &'a str,
+    }
+    let per_review = |read: &dyn Fn(&[u8]) -> usize| {
+        let started = Instant::now();
+        let mut sum = 0;
+        for _ in 0..rounds {
+            for (_, body) in mix {
+                sum += read(body);
+            }
+        }
+        std::hint::black_box(sum);
+        started.elapsed().as_secs_f64() * 1e6 / (rounds * mix.len()) as f64
+    };
+    vec![
+        (
+            "reading a review as the webhook does".to_owned(),
+            per_review(&|body| {
+                medusa_webhook::admission::parse_review(body)
+                    .unwrap()
+                    .request
+                    .uid
+                    .len()
+            }),
+        ),
+        (
+            "reading only the uid, as the baseline does".to_owned(),
+            per_review(&|body| {
+                serde_json::from_slice::<UidOnly<'_>>(body)
+                    .unwrap()
+                    .request
+                    .uid
+                    .len()
+            }),
+        ),
+    ]
 }
