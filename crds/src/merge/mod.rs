@@ -209,22 +209,23 @@ pub fn effective_storage(
 /// Merges with the operator's semantics. Without a configuration this is the identity (the
 /// operator does not merge at all), plus the prefix fallback and sources.
 pub fn merge_storage(input: MergeInput<'_>) -> EffectiveStorage {
-    let written = to_map(input.cluster);
-    let mut cluster_storage = input.cluster.clone();
-    if !input.cluster_defaulted {
-        cluster_storage.apply_schema_defaults();
-    }
-    let cluster = to_map(&cluster_storage);
+    // A cluster that went through the API server already holds its schema defaults, and what
+    // its user wrote cannot be told from them: only a cluster from a file needs both.
+    let (written, with_defaults) = if input.cluster_defaulted {
+        (None, None)
+    } else {
+        let mut with_defaults = input.cluster.clone();
+        with_defaults.apply_schema_defaults();
+        (Some(to_map(input.cluster)), Some(with_defaults))
+    };
+    let cluster_storage = with_defaults.as_ref().unwrap_or(input.cluster);
+    let cluster = to_map(cluster_storage);
     let configuration = input.configuration.map(to_map);
 
     let mut ctx = Merge {
         sources: BTreeMap::new(),
         traps: Vec::new(),
-        written: if input.cluster_defaulted {
-            None
-        } else {
-            Some(&written)
-        },
+        written: written.as_ref(),
         merging: configuration.is_some(),
     };
     let merged = ctx.merge_objects("", &cluster, configuration.as_ref().unwrap_or(&Map::new()));

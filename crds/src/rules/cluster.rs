@@ -164,7 +164,9 @@ pub(super) async fn validate<V: ClusterView>(
         medusa: &medusa,
         configuration: configuration.as_deref(),
     };
-    storage_rules(&review, checks).await?;
+    // Merged once for every rule that reads it.
+    let effective = review.effective();
+    storage_rules(&review, &effective, checks).await?;
     if let Some(old) = old.as_ref()
         && checks.enabled(RuleId::K8)
         && !cluster.allows_storage_change()
@@ -174,7 +176,7 @@ pub(super) async fn validate<V: ClusterView>(
             medusa: old_medusa.as_ref(),
             configuration: configuration.as_deref(),
         };
-        let location = StorageLocation::of(&review.effective());
+        let location = StorageLocation::of(&effective);
         storage_move_rules(input.who(), before, &location, input, checks).await?;
     }
     Ok(())

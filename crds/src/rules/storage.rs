@@ -37,20 +37,20 @@ impl ClusterReview<'_> {
 /// K3 to K7 and K9, on the merged storage.
 pub(super) async fn storage_rules<V: ClusterView>(
     review: &ClusterReview<'_>,
+    effective: &EffectiveStorage,
     checks: &mut Checks<'_, V>,
 ) -> Result<(), Finding> {
     let input = review.input;
     let who = input.who();
-    let effective = review.effective();
     let configuration_name = review.medusa.configuration_name();
-    merged_storage_rules(who, &effective, configuration_name, checks);
-    credentials_rules(who, &effective, configuration_name, checks);
+    merged_storage_rules(who, effective, configuration_name, checks);
+    credentials_rules(who, effective, configuration_name, checks);
     if effective.storage.secret_name().is_some() && checks.enabled(RuleId::K5) {
         let datacenters = review.cluster.datacenters(input, "spec.cassandra")?;
-        secret_rules(who, &datacenters, input.namespace, &effective, checks).await;
+        secret_rules(who, &datacenters, input.namespace, effective, checks).await;
     }
-    prefix_rules(who, &effective, checks);
-    let location = StorageLocation::of(&effective);
+    prefix_rules(who, effective, checks);
+    let location = StorageLocation::of(effective);
     shared_location_rules(who, &location, input, checks).await;
     for trap in &effective.traps {
         checks.warn(RuleId::K9, format!("{who}: {trap}"));
