@@ -143,7 +143,7 @@ fuzz runs="10000000":
     done
 
 # Every fuzz target for SECONDS each (CI); says in one line why not when nightly or cargo-fuzz
-# is missing.
+# is missing. The targets are built together first, so that their links share the two cores.
 fuzz-smoke seconds="15":
     #!/usr/bin/env bash
     set -euo pipefail
@@ -155,6 +155,7 @@ fuzz-smoke seconds="15":
       echo "fuzz: cargo-fuzz is not installed (cargo install cargo-fuzz): the targets are not run"
       exit 0
     fi
+    cargo +nightly fuzz build -s none
     for target in admission rules cron merge validate_yaml; do
       mkdir -p "fuzz/corpus/$target"
       cargo +nightly fuzz run -s none "$target" "fuzz/corpus/$target" -- \
