@@ -362,6 +362,7 @@ fn text_line(out: &mut Vec<u8>, d: &Decision<'_>) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[cfg(target_os = "linux")]
     #[test]
@@ -372,7 +373,6 @@ mod tests {
         let file = tempfile::tempfile().unwrap();
         assert_eq!(widen_pipe(&file), None);
     }
-    use super::*;
 
     /// The shared buffer tests read a writer thread's output from.
     #[derive(Clone, Debug, Default)]
