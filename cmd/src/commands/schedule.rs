@@ -55,8 +55,12 @@ pub struct ScheduleCreateArgs {
     /// The datacenter.
     #[arg(long)]
     pub dc: String,
-    /// Cron expression (five fields, or @daily, @every 12h, ...; CRON_TZ=<zone> prefix allowed).
-    #[arg(long)]
+    /// Cron expression: five fields, or `@daily`, `@every 12h`; a `CRON_TZ=<zone>` prefix is
+    /// allowed. (The help text is given whole, so that rustdoc does not read `<zone>` as HTML.)
+    #[arg(
+        long,
+        help = "Cron expression (five fields, or @daily, @every 12h, ...; CRON_TZ=<zone> prefix allowed)"
+    )]
     pub cron: String,
     /// backup (default) or purge.
     #[arg(long, value_parser = wire_values(OperationType::KNOWN, OperationType::from_wire), default_value = "backup")]

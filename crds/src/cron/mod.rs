@@ -158,6 +158,15 @@ impl CronSchedule {
         }
     }
 
+    /// Whether the schedule can never run (a field with an empty list, or a date that does
+    /// not exist, such as `0 0 30 2 *`): the operator accepts it and never starts a backup.
+    pub fn never_runs(&self) -> bool {
+        match &self.kind {
+            Kind::Every { .. } => false,
+            Kind::Spec(spec) => spec.never_matches(),
+        }
+    }
+
     /// The next `count` activations after `after`.
     pub fn upcoming(&self, after: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
         let mut out = Vec::with_capacity(count);

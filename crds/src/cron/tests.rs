@@ -237,6 +237,57 @@ fn impossible_dates_never_run() {
 }
 
 #[test]
+fn a_field_with_an_empty_list_never_runs() {
+    for expr in [
+        ", */2 * * *",
+        "0 , * * *",
+        "0 0 , * *",
+        "0 0 * , *",
+        "0 0 * * ,",
+    ] {
+        assert_eq!(next(expr, "2024-01-01T00:00:00Z"), "never", "{expr}");
+    }
+}
+
+#[test]
+fn an_empty_day_of_month_leaves_the_days_of_week_to_run() {
+    // Neither day field is `*`: robfig runs on a day either allows.
+    assert_eq!(
+        next("0 0 , * mon", "2024-01-01T00:00:00Z"),
+        "2024-01-08T00:00:00+00:00"
+    );
+}
+
+/// The shortcut answers "never" exactly where robfig's five-year search finds nothing (the
+/// expressions whose search is quick enough for a debug build: not the empty minutes).
+#[test]
+fn never_is_decided_as_the_full_search_decides_it() {
+    let after = at("2024-01-01T00:00:00Z");
+    for expr in [
+        "0 0 30 2 *",
+        "0 0 29 2 *",
+        "0 , * * *",
+        "0 0 , * *",
+        "0 0 * , *",
+        "0 0 * * ,",
+        "0 0 , * mon",
+        "0 0 31 4,6 *",
+        "0 0 31 4,6 fri",
+        "0 0 , , ,",
+        "30 1 * * *",
+    ] {
+        let Kind::Spec(spec) = CronSchedule::parse(expr).unwrap().kind else {
+            panic!("{expr} is not a field expression");
+        };
+        assert_eq!(
+            spec.never_matches(),
+            spec.search(after).is_none(),
+            "{expr}: never_matches() disagrees with the full search"
+        );
+    }
+}
+
+#[test]
 fn leap_days_are_found() {
     assert_eq!(
         next("0 0 29 2 *", "2025-01-01T00:00:00Z"),

@@ -41,13 +41,21 @@ pub(super) async fn validate_schedule<V: ClusterView>(
     }
     let schedule: ScheduleSpec = input.spec()?;
     let who = input.who();
-    if let Err(error) = CronSchedule::parse(&schedule.cron_schedule) {
-        checks.deny(
+    match CronSchedule::parse(&schedule.cron_schedule) {
+        Err(error) => checks.deny(
             RuleId::S1,
             format!(
                 "{who}: {error}: spec.cronSchedule takes five fields (minute hour day-of-month month day-of-week), such as \"30 1 * * *\", or a descriptor such as @daily or @every 12h, optionally after CRON_TZ=<zone>"
             ),
-        );
+        ),
+        Ok(cron) if cron.never_runs() => checks.warn(
+            RuleId::S1,
+            format!(
+                "{who}: spec.cronSchedule {:?} never runs (a field with an empty list, or a date that does not exist), so the operator accepts it and never starts a backup; check each of the five fields, such as \"30 1 * * *\"",
+                schedule.cron_schedule
+            ),
+        ),
+        Ok(_) => {}
     }
     match &schedule.concurrency_policy {
         None | Some(ConcurrencyPolicy::Allow | ConcurrencyPolicy::Forbid) => {}

@@ -22,6 +22,20 @@ fn an_unparsable_cron_is_denied_with_the_operator_text() {
 }
 
 #[test]
+fn a_cron_that_never_runs_warns() {
+    let decision = create(
+        &MedusaBackupSchedule::test("n").cron("0 0 30 2 *"),
+        &world(),
+    );
+    let message = warns(&decision, RuleId::S1);
+    assert!(
+        message.contains("spec.cronSchedule \"0 0 30 2 *\" never runs"),
+        "{message}"
+    );
+    assert!(decision.allowed());
+}
+
+#[test]
 fn an_unimplemented_policy_is_denied() {
     let message = denies(
         &create(&MedusaBackupSchedule::test("n").policy("Replace"), &world()),
