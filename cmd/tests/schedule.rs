@@ -59,6 +59,23 @@ async fn create_refuses_a_cron_expression_the_operator_cannot_parse() {
 }
 
 #[tokio::test]
+async fn create_warns_that_a_cron_which_never_runs_starts_no_backup() {
+    let (client, fake) = datacenter();
+    let outcome = Run::on(&client)
+        .run("schedule create leap --dc dc1 --cron '0 0 30 2 *'")
+        .await;
+    assert_eq!(outcome.code, ExitCode::Success, "{outcome:?}");
+    assert!(
+        outcome.stderr.contains(
+            "warning: --cron \"0 0 30 2 *\" never runs (a field with an empty list, or a date that does not exist such as 30 February)"
+        ),
+        "{}",
+        outcome.stderr
+    );
+    assert_eq!(fake.writes().pop().unwrap().path, SCHEDULES);
+}
+
+#[tokio::test]
 async fn create_for_a_datacenter_not_yet_there_warns_and_creates() {
     let (client, fake) = Fake::start();
     let outcome = Run::on(&client)

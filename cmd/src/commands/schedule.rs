@@ -146,9 +146,14 @@ async fn create(ctx: &Ctx, args: ScheduleCreateArgs) -> Result<()> {
         .iter()
         .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
         .collect();
-    if runs.is_empty() {
+    if cron.never_runs() {
         ctx.err.line(format!(
-            "warning: {:?} never runs within the next five years",
+            "warning: --cron {:?} never runs (a field with an empty list, or a date that does not exist such as 30 February): the operator accepts it and never starts a backup",
+            args.cron
+        ))?;
+    } else if runs.is_empty() {
+        ctx.err.line(format!(
+            "warning: --cron {:?} does not run within the next five years",
             args.cron
         ))?;
     } else {

@@ -276,6 +276,8 @@ pub enum Anomaly {
         /// The parser's message.
         error: String,
     },
+    /// The schedule's cron expression parses but no date matches it: no backup ever starts.
+    CronNeverRuns,
     /// MedusaConfiguration `Ready` is True while `SecretAvailable` is False.
     ReadyButSecretUnavailable,
 }
@@ -298,6 +300,7 @@ impl Anomaly {
             Self::UnsupportedConcurrencyPolicy { .. } => "UnsupportedConcurrencyPolicy",
             Self::ScheduleOverdue { .. } => "ScheduleOverdue",
             Self::InvalidCron { .. } => "InvalidCron",
+            Self::CronNeverRuns => "CronNeverRuns",
             Self::ReadyButSecretUnavailable => "ReadyButSecretUnavailable",
         }
     }
@@ -372,6 +375,9 @@ impl fmt::Display for Anomaly {
             Self::InvalidCron { error } => write!(
                 f,
                 "the cron expression does not parse ({error}): the operator makes no progress on this schedule"
+            ),
+            Self::CronNeverRuns => f.write_str(
+                "the cron expression never runs (a field with an empty list, or a date that does not exist such as 30 February): the operator accepts it and never starts a backup; correct spec.cronSchedule",
             ),
             Self::ReadyButSecretUnavailable => f.write_str(
                 "Ready is True but SecretAvailable is False: the operator never sets Ready back to False; the storage Secret is missing",

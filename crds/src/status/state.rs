@@ -39,6 +39,10 @@ pub fn schedule_state(schedule: &MedusaBackupSchedule, now: DateTime<Utc>) -> Sc
     let paused = schedule.spec.is_disabled();
     let mut anomalies = Vec::new();
     let next_run = match CronSchedule::parse(&schedule.spec.cron_schedule) {
+        Ok(cron) if cron.never_runs() => {
+            anomalies.push(Anomaly::CronNeverRuns);
+            None
+        }
         Ok(cron) => {
             let previous = last_execution.or_else(|| created(&schedule.metadata));
             let due = previous.and_then(|p| cron.next_after(p));

@@ -61,6 +61,14 @@ fn an_invalid_cron_is_reported_with_the_parser_text() {
 }
 
 #[test]
+fn a_cron_that_never_runs_is_reported_without_a_next_run() {
+    let schedule = MedusaBackupSchedule::test("nightly").cron("0 0 31 4 *");
+    let state = schedule_state(&schedule, now());
+    assert_eq!(state.next_run, None);
+    assert_eq!(codes(&state.anomalies), ["CronNeverRuns"]);
+}
+
+#[test]
 fn a_disabled_schedule_is_paused() {
     let schedule = MedusaBackupSchedule::test("nightly").disabled();
     assert!(schedule_state(&schedule, now()).paused);
