@@ -5,6 +5,7 @@
 //! bodies that are not AdmissionReviews. Health: `/healthz`, `/readyz` (503 until every cache
 //! synced) and `/metrics`.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,9 +14,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post_service};
 use http_body_util::{BodyExt, Limited};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -69,7 +70,6 @@ impl Default for Limits {
     }
 }
 
-#[derive(Clone)]
 struct AppState {
     engine: Arc<Engine>,
     limits: Limits,
@@ -85,7 +85,17 @@ fn text(status: StatusCode, message: String) -> Response {
         .into_response()
 }
 
-async fn admit(state: AppState, endpoint: Endpoint, request: Request) -> Response {
+/// A 200 with a JSON body (the content type is a constant header: nothing to parse or hash).
+fn json(body: Vec<u8>) -> Response {
+    let mut response = Response::new(axum::body::Body::from(body));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+async fn admit(state: Arc<AppState>, endpoint: Endpoint, request: Request) -> Response {
     // A free place is taken at once; only a full server starts the queue's timer.
     let permit = match state.in_flight.try_acquire() {
         Ok(permit) => Ok(Ok(permit)),
@@ -141,9 +151,7 @@ async fn admit(state: AppState, endpoint: Endpoint, request: Request) -> Respons
         Ok(Ok(collected)) => collected.to_bytes(),
     };
     match answer(&state.engine, endpoint, &bytes).await {
-        Answer::Review(body) => {
-            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-        }
+        Answer::Review(body) => json(body),
         Answer::Refused(status, message) => text(status, message),
     }
 }
@@ -173,25 +181,23 @@ pub async fn answer(engine: &Engine, endpoint: Endpoint, body: &[u8]) -> Answer 
 
 /// The admission routes.
 pub fn admission_router(engine: Arc<Engine>, limits: Limits) -> Router {
-    let state = AppState {
+    let state = Arc::new(AppState {
         engine,
         limits,
         in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
+    });
+    // Services rather than handlers: a review needs no extractor, and each layer a handler
+    // adds (its state's clone, its boxed future) is paid by every review.
+    let endpoint = |endpoint: Endpoint| {
+        let state = state.clone();
+        post_service(tower::service_fn(move |request: Request| {
+            let state = state.clone();
+            async move { Ok::<_, Infallible>(admit(state, endpoint, request).await) }
+        }))
     };
     Router::new()
-        .route(
-            "/validate",
-            post(|State(state): State<AppState>, request: Request| {
-                admit(state, Endpoint::Validate, request)
-            }),
-        )
-        .route(
-            "/mutate",
-            post(|State(state): State<AppState>, request: Request| {
-                admit(state, Endpoint::Mutate, request)
-            }),
-        )
-        .with_state(state)
+        .route("/validate", endpoint(Endpoint::Validate))
+        .route("/mutate", endpoint(Endpoint::Mutate))
 }
 
 /// The health routes.
