@@ -48,7 +48,7 @@ pub struct AdmissionRequest<'a, O = ObjectText<'a>> {
     pub uid: Cow<'a, str>,
     /// The object's kind.
     #[serde(borrow)]
-    pub kind: GroupVersionKind<'a>,
+    pub kind: GroupKind<'a>,
     /// The object's namespace.
     #[serde(default, borrow)]
     pub namespace: Cow<'a, str>,
@@ -101,15 +101,13 @@ impl<'a> AdmissionRequest<'a, IgnoredAny> {
     }
 }
 
-/// A group, version and kind.
+/// The group and kind of the request's object. Its version is not read: the webhook is
+/// registered for the one version each kind is served in, and the rules read that one.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
-pub struct GroupVersionKind<'a> {
+pub struct GroupKind<'a> {
     /// API group (empty for core).
     #[serde(default, borrow)]
     pub group: Cow<'a, str>,
-    /// Version.
-    #[serde(default, borrow)]
-    pub version: Cow<'a, str>,
     /// Kind.
     #[serde(default, borrow)]
     pub kind: Cow<'a, str>,
@@ -272,7 +270,11 @@ pub fn review_body(api_version: &str, response: &AdmissionResponse) -> Vec<u8> {
         + response.patch.as_ref().map_or(0, |p| p.len() + 32);
     let mut body = Vec::with_capacity(capacity);
     body.extend_from_slice(b"{\"apiVersion\":");
-    push_str(&mut body, api_version);
+    if SUPPORTED_VERSIONS.contains(&api_version) {
+        push_plain_str(&mut body, api_version);
+    } else {
+        push_str(&mut body, api_version);
+    }
     body.extend_from_slice(b",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":");
     push_str(&mut body, &response.uid);
     body.extend_from_slice(if response.allowed {

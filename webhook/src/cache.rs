@@ -12,11 +12,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use k8s_openapi::api::core::v1::Secret;
 use kube::Resource;
 use kube::core::PartialObjectMeta;
-use kube::runtime::reflector::{ObjectRef, Store, store::Writer};
 use kube::runtime::watcher;
 use medusa_crds::kinds::{Build, Family, PerKind, ViewKind, Visit, VisitMut, Watched};
 use medusa_crds::rules::{ObjectKey, StorageLocation, storage_location};
 use medusa_crds::{K8ssandraCluster, MedusaConfiguration};
+
+use crate::store::{Store, StoreWriter};
 
 /// A Secret as the webhook holds it: metadata only, never its data.
 pub type SecretMeta = PartialObjectMeta<Secret>;
@@ -91,7 +92,7 @@ where
     K: Resource + Clone + 'static,
     K::DynamicType: Eq + Hash + Clone,
 {
-    store: Store<K>,
+    store: Arc<Store<K>>,
     status: Arc<CacheStatus>,
 }
 
@@ -115,7 +116,7 @@ where
     K: Resource + Clone + 'static,
     K::DynamicType: Eq + Hash + Clone,
 {
-    writer: Writer<K>,
+    writer: StoreWriter<K>,
     status: Arc<CacheStatus>,
     generation: Option<Arc<AtomicU64>>,
     slim: fn(K) -> K,
@@ -142,7 +143,7 @@ where
     /// each change bumps `generation` when given.
     fn new(name: &'static str, slim: fn(K) -> K, generation: Option<Arc<AtomicU64>>) -> Self {
         Self {
-            writer: Writer::new(K::DynamicType::default()),
+            writer: StoreWriter::new(),
             status: Arc::new(CacheStatus::new(name)),
             generation,
             slim,
@@ -152,21 +153,21 @@ where
     /// The cache this writer feeds.
     fn cache(&self) -> Cache<K> {
         Cache {
-            store: self.writer.as_reader(),
+            store: self.writer.store(),
             status: self.status.clone(),
         }
     }
 
     /// Applies one watcher event; `InitDone` makes the cache ready.
     pub fn apply(&mut self, event: watcher::Event<K>) {
+        let done = matches!(event, watcher::Event::InitDone);
         let event = match event {
             watcher::Event::Apply(object) => watcher::Event::Apply((self.slim)(object)),
             watcher::Event::InitApply(object) => watcher::Event::InitApply((self.slim)(object)),
             other => other,
         };
-        self.writer.apply_watcher_event(&event);
-        if matches!(event, watcher::Event::InitDone) && self.status.state() != CacheState::Disabled
-        {
+        self.writer.apply(event);
+        if done && self.status.state() != CacheState::Disabled {
             self.status.set(CacheState::Ready, None);
         }
         if let Some(generation) = &self.generation {
@@ -220,43 +221,17 @@ where
 
     /// An object by namespace and name.
     pub fn get(&self, namespace: &str, name: &str) -> Option<Arc<K>> {
-        // The store is keyed by an ObjectRef of owned strings: this thread's two buffers are lent
-        // to the key and taken back, so a lookup on the request path allocates nothing.
-        thread_local! {
-            static BUFFERS: std::cell::RefCell<(String, String)> =
-                const { std::cell::RefCell::new((String::new(), String::new())) };
-        }
-        BUFFERS.with(|buffers| {
-            let Ok(mut buffers) = buffers.try_borrow_mut() else {
-                return self.store.get(
-                    &ObjectRef::<K>::new_with(name, K::DynamicType::default()).within(namespace),
-                );
-            };
-            let (name_buffer, namespace_buffer) = &mut *buffers;
-            let mut key = ObjectRef::<K>::new_with("", K::DynamicType::default());
-            key.name = std::mem::take(name_buffer);
-            key.name.clear();
-            key.name.push_str(name);
-            let mut key_namespace = std::mem::take(namespace_buffer);
-            key_namespace.clear();
-            key_namespace.push_str(namespace);
-            key.namespace = Some(key_namespace);
-            let found = self.store.get(&key);
-            *name_buffer = key.name;
-            *namespace_buffer = key.namespace.unwrap_or_default();
-            found
-        })
+        self.store.get(namespace, name)
     }
 
     /// The objects of a namespace.
     pub fn in_namespace(&self, namespace: &str) -> Vec<Arc<K>> {
-        self.store
-            .state_filter(|o| o.meta().namespace.as_deref() == Some(namespace))
+        self.store.in_namespace(namespace)
     }
 
     /// Every object.
     pub fn all(&self) -> Vec<Arc<K>> {
-        self.store.state()
+        self.store.all()
     }
 
     /// The number of objects.
@@ -500,7 +475,7 @@ mod tests {
 
     #[test]
     fn lookups_in_a_row_each_find_their_own_object() {
-        // The lookup key's buffers are reused from one lookup to the next.
+        // Each lookup borrows its own key: it finds its own object, whatever the one before.
         let (caches, mut writers) = Caches::new();
         writers.of::<MedusaBackup>().fill([
             MedusaBackup::test("a-rather-long-backup-name").namespace("a-long-namespace"),

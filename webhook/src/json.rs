@@ -20,23 +20,33 @@ fn escapes(byte: u8) -> bool {
 
 /// The position of the first byte of `bytes` that must be escaped in a JSON string.
 fn first_to_escape(bytes: &[u8]) -> Option<usize> {
-    let (words, rest) = bytes.as_chunks::<8>();
-    let quote = ONES * u64::from(b'"');
-    let backslash = ONES * u64::from(b'\\');
-    for (i, word) in words.iter().enumerate() {
+    // The flags of the bytes of one word that must be escaped. Little-endian: the lowest flag
+    // is the first such byte (the trick's false flags only ever sit above a true one).
+    fn flags(word: &[u8; 8]) -> u64 {
         let word = u64::from_le_bytes(*word);
-        let found = bytes_below(word, 0x20)
-            | bytes_below(word ^ quote, 1)
-            | bytes_below(word ^ backslash, 1);
+        bytes_below(word, 0x20)
+            | bytes_below(word ^ (ONES * u64::from(b'"')), 1)
+            | bytes_below(word ^ (ONES * u64::from(b'\\')), 1)
+    }
+    let (words, rest) = bytes.as_chunks::<8>();
+    for (i, word) in words.iter().enumerate() {
+        let found = flags(word);
         if found != 0 {
-            // Little-endian: the lowest flag is the first such byte (the trick's false
-            // flags only ever sit above a true one).
             return Some(i * 8 + found.trailing_zeros() as usize / 8);
         }
     }
-    rest.iter()
-        .position(|&b| escapes(b))
-        .map(|p| words.len() * 8 + p)
+    if rest.is_empty() {
+        return None;
+    }
+    // The last eight bytes as one more word, overlapping bytes already found plain, rather
+    // than the last few one by one (most strings end in such a tail).
+    match bytes.last_chunk::<8>() {
+        Some(last) => {
+            let found = flags(last);
+            (found != 0).then(|| bytes.len() - 8 + found.trailing_zeros() as usize / 8)
+        }
+        None => rest.iter().position(|&b| escapes(b)),
+    }
 }
 
 /// Whether any byte of `bytes` must be escaped in a JSON string.
@@ -203,6 +213,26 @@ mod tests {
         assert_eq!(first_to_escape(b"abc\"\x01\\gh"), Some(3));
         assert_eq!(first_to_escape(b"abcdefgh\x00"), Some(8));
         assert_eq!(first_to_escape(b"abcdefgh"), None);
+    }
+
+    #[test]
+    fn the_position_is_exact_in_strings_of_every_length() {
+        // Strings shorter than a word, and the overlapping last word of longer ones.
+        for len in 1..=20 {
+            for at in 0..len {
+                let mut bytes = vec![b'a'; len];
+                bytes[at] = b'"';
+                if let Some(after) = bytes.get_mut(at + 1) {
+                    *after = 0x01;
+                }
+                assert_eq!(
+                    first_to_escape(&bytes),
+                    Some(at),
+                    "length {len}, quote at {at}"
+                );
+            }
+            assert_eq!(first_to_escape(&vec![b'a'; len]), None, "length {len}");
+        }
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub mod live;
 pub mod metrics;
 pub mod selfsigned;
 pub mod server;
+pub mod store;
 pub mod tls;
 pub mod view;
 pub mod watch;
