@@ -251,7 +251,10 @@ where
 }
 
 /// Clusters by storage location, as of a cache generation.
-type BuiltIndex = (u64, HashMap<StorageLocation, Vec<ObjectKey>>);
+type BuiltIndex = (
+    u64,
+    HashMap<StorageLocation, Vec<ObjectKey>, foldhash::fast::RandomState>,
+);
 
 /// Which clusters use which storage location, rebuilt when clusters or configurations change.
 #[derive(Debug, Default)]
@@ -405,7 +408,8 @@ impl Caches {
             .as_ref()
             .is_none_or(|(generation, _)| *generation != current);
         if stale {
-            let mut index: HashMap<StorageLocation, Vec<ObjectKey>> = HashMap::new();
+            let mut index: HashMap<StorageLocation, Vec<ObjectKey>, foldhash::fast::RandomState> =
+                HashMap::default();
             for cluster in self.of::<K8ssandraCluster>().all() {
                 let namespace = cluster.namespace_or_default();
                 let configuration = cluster
