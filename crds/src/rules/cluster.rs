@@ -140,6 +140,17 @@ pub(super) async fn validate<V: ClusterView>(
         let k1: OperatorView = decode(input, medusa_json, "spec.medusa")?;
         operator_rules(input.who(), &k1, checks);
     }
+    // An update that leaves the spec as it was, byte for byte (labels, annotations), leaves
+    // spec.medusa as it was: the old spec need not be read.
+    if input.operation == AdmissionOperation::Update
+        && let (Some(new), Some(old)) = (
+            input.object.and_then(|o| o.spec),
+            input.old_object.and_then(|o| o.spec),
+        )
+        && new.get() == old.get()
+    {
+        return Ok(());
+    }
     let old = match input.operation {
         AdmissionOperation::Update => Some(ClusterText::old_object(input)?),
         _ => None,
