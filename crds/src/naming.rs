@@ -104,19 +104,24 @@ pub fn cleanup_for_kubernetes(input: &str) -> String {
     )
 }
 
-/// The labels cass-operator's `GetDatacenterLabels` gives a datacenter; the operator's
-/// schedule concurrency policy counts only jobs that carry them.
-pub fn datacenter_labels(dc: &CassandraDatacenter) -> BTreeMap<String, String> {
-    BTreeMap::from([
+/// The labels cass-operator's `GetDatacenterLabels` gives a datacenter, in key order; the
+/// operator's schedule concurrency policy counts only jobs that carry them.
+pub fn datacenter_label_pairs(dc: &CassandraDatacenter) -> [(&'static str, String); 2] {
+    [
+        (CLUSTER_LABEL, clean_label_value(&dc.spec.cluster_name)),
         (
-            CLUSTER_LABEL.to_owned(),
-            clean_label_value(&dc.spec.cluster_name),
-        ),
-        (
-            DATACENTER_LABEL.to_owned(),
+            DATACENTER_LABEL,
             clean_label_value(dc.metadata.name.as_deref().unwrap_or("")),
         ),
-    ])
+    ]
+}
+
+/// [`datacenter_label_pairs`], as a labels map.
+pub fn datacenter_labels(dc: &CassandraDatacenter) -> BTreeMap<String, String> {
+    datacenter_label_pairs(dc)
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect()
 }
 
 /// Whether labels include the datacenter's labels with the same values.

@@ -1,7 +1,6 @@
 //! MedusaBackupJob (J1, J2, JM), MedusaRestoreJob (R1, R2) and MedusaTask (T1, TM) rules.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use json_patch::jsonptr::PointerBuf;
@@ -14,7 +13,7 @@ use super::{
     ObjectText, RuleId, Who, decode, name_list,
 };
 use crate::naming::{
-    SCHEDULE_LABEL, datacenter_labels, parse_scheduled_job_name, scheduled_run_second,
+    SCHEDULE_LABEL, datacenter_label_pairs, parse_scheduled_job_name, scheduled_run_second,
 };
 use crate::operator::still_running;
 use crate::restore::{RestoreCheck, restore_preflight};
@@ -403,13 +402,14 @@ async fn wanted_labels(
     namespace: &str,
     dc: &str,
     view: &impl ClusterView,
-) -> BTreeMap<String, String> {
-    let mut wanted = BTreeMap::new();
+) -> Vec<(&'static str, String)> {
+    // In key order, as the patch lists them: the datacenter's, then the schedule's.
+    let mut wanted = Vec::with_capacity(3);
     if let Lookup::Found(dc) = view
         .get::<CassandraDatacenter>(namespace, dc, Expect::Exists)
         .await
     {
-        wanted.extend(datacenter_labels(&dc));
+        wanted.extend(datacenter_label_pairs(&dc));
     }
     let Some((name, schedule_name)) =
         name.and_then(|name| Some((name, parse_scheduled_job_name(name)?.0)))
@@ -423,7 +423,7 @@ async fn wanted_labels(
         .await
         && scheduled_run_second(name, &schedule).is_some()
     {
-        wanted.insert(SCHEDULE_LABEL.to_owned(), schedule_name.to_owned());
+        wanted.push((SCHEDULE_LABEL, schedule_name.to_owned()));
     }
     wanted
 }
@@ -481,7 +481,7 @@ pub(super) async fn mutate_labels(
         Some(text) => decode(input, text, "labels of the object")?,
         None => None,
     };
-    let missing: Vec<(String, String)> = wanted_labels(
+    let missing: Vec<(&'static str, String)> = wanted_labels(
         object.metadata.name.as_deref(),
         input.namespace,
         &spec.cassandra_datacenter,
@@ -500,7 +500,7 @@ pub(super) async fn mutate_labels(
             value: Value::Object(
                 missing
                     .into_iter()
-                    .map(|(key, value)| (key, Value::String(value)))
+                    .map(|(key, value)| (key.to_owned(), Value::String(value)))
                     .collect(),
             ),
         })]
@@ -509,7 +509,7 @@ pub(super) async fn mutate_labels(
             .into_iter()
             .map(|(key, value)| {
                 PatchOperation::Add(AddOperation {
-                    path: PointerBuf::from_tokens(["metadata", "labels", key.as_str()]),
+                    path: PointerBuf::from_tokens(["metadata", "labels", key]),
                     value: Value::String(value),
                 })
             })
