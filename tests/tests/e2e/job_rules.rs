@@ -32,6 +32,7 @@ scenarios![
     tm_a_task_is_stored_with_its_datacenter_labels,
     s1_an_unparseable_cron_is_denied_with_the_operators_text,
     s1_a_cron_with_a_time_zone_is_admitted,
+    s1_a_cron_that_never_runs_is_admitted_with_a_warning,
     s2_an_unimplemented_concurrency_policy_is_denied,
     s3_a_schedule_of_a_missing_datacenter_warns,
     b1_deleting_a_backup_record_warns_that_the_data_stays,
@@ -487,6 +488,21 @@ async fn s1_a_cron_with_a_time_zone_is_admitted(h: &Harness) -> Outcome {
         "MedusaBackupSchedule {namespace}/paris with CRON_TZ=Europe/Paris"
     ))?;
     Ok(())
+}
+
+async fn s1_a_cron_that_never_runs_is_admitted_with_a_warning(h: &Harness) -> Outcome {
+    let namespace = h.namespace(true).await?;
+    datacenter_with_pods(&h.client, &namespace, 1, true).await?;
+    let what = format!("MedusaBackupSchedule {namespace}/leap with cron \"0 0 30 2 *\"");
+    let (_, warnings) = submit(
+        &h.client,
+        &namespace,
+        schedule("leap", "0 0 30 2 *", "dc1"),
+        false,
+    )
+    .await?
+    .admitted(&what)?;
+    warned(&warnings, "S1", "never runs", &what)
 }
 
 async fn s2_an_unimplemented_concurrency_policy_is_denied(h: &Harness) -> Outcome {
