@@ -5,7 +5,6 @@
 //! lists and unmodelled sections dropped), and Secrets are held as metadata only.
 
 use std::collections::HashMap;
-use std::hash::Hash;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -90,7 +89,6 @@ fn slim_secret(mut secret: SecretMeta) -> SecretMeta {
 pub struct Cache<K>
 where
     K: Resource + Clone + 'static,
-    K::DynamicType: Eq + Hash + Clone,
 {
     store: Arc<Store<K>>,
     status: Arc<CacheStatus>,
@@ -99,7 +97,6 @@ where
 impl<K> std::fmt::Debug for Cache<K>
 where
     K: Resource + Clone + 'static,
-    K::DynamicType: Eq + Hash + Clone,
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cache")
@@ -114,7 +111,6 @@ where
 pub struct CacheWriter<K>
 where
     K: Resource + Clone + 'static,
-    K::DynamicType: Eq + Hash + Clone,
 {
     writer: StoreWriter<K>,
     status: Arc<CacheStatus>,
@@ -125,7 +121,6 @@ where
 impl<K> std::fmt::Debug for CacheWriter<K>
 where
     K: Resource + Clone + 'static,
-    K::DynamicType: Eq + Hash + Clone,
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CacheWriter")
@@ -137,7 +132,6 @@ where
 impl<K> CacheWriter<K>
 where
     K: Resource + Clone + 'static,
-    K::DynamicType: Eq + Hash + Clone + Default,
 {
     /// An empty writer, syncing, whose objects are slimmed by `slim` before they are stored;
     /// each change bumps `generation` when given.
@@ -203,7 +197,6 @@ where
 impl<K> Cache<K>
 where
     K: Resource + Clone + 'static,
-    K::DynamicType: Eq + Hash + Clone + Default,
 {
     /// The cache's state.
     pub fn state(&self) -> CacheState {
