@@ -55,8 +55,7 @@ pub struct ScheduleCreateArgs {
     /// The datacenter.
     #[arg(long)]
     pub dc: String,
-    /// Cron expression: five fields, or `@daily`, `@every 12h`; a `CRON_TZ=<zone>` prefix is
-    /// allowed. (The help text is given whole, so that rustdoc does not read `<zone>` as HTML.)
+    /// Cron expression (the help is an attribute: rustdoc would read `<zone>` as HTML).
     #[arg(
         long,
         help = "Cron expression (five fields, or @daily, @every 12h, ...; CRON_TZ=<zone> prefix allowed)"
@@ -148,8 +147,9 @@ async fn create(ctx: &Ctx, args: ScheduleCreateArgs) -> Result<()> {
         .collect();
     if cron.never_runs() {
         ctx.err.line(format!(
-            "warning: --cron {:?} never runs (a field with an empty list, or a date that does not exist such as 30 February): the operator accepts it and never starts a backup",
-            args.cron
+            "warning: --cron {:?} {}",
+            args.cron,
+            CronSchedule::NEVER_RUNS
         ))?;
     } else if runs.is_empty() {
         ctx.err.line(format!(

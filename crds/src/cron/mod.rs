@@ -158,6 +158,10 @@ impl CronSchedule {
         }
     }
 
+    /// Why a schedule that never runs does not, and what the operator does with it: the words
+    /// every message about [`CronSchedule::never_runs`] uses.
+    pub const NEVER_RUNS: &'static str = "never runs (a field with an empty list, or a date that does not exist such as 30 February): the operator accepts it and never starts a backup";
+
     /// Whether the schedule can never run (a field with an empty list, or a date that does
     /// not exist, such as `0 0 30 2 *`): the operator accepts it and never starts a backup.
     pub fn never_runs(&self) -> bool {

@@ -51,8 +51,9 @@ pub(super) async fn validate_schedule<V: ClusterView>(
         Ok(cron) if cron.never_runs() => checks.warn(
             RuleId::S1,
             format!(
-                "{who}: spec.cronSchedule {:?} never runs (a field with an empty list, or a date that does not exist), so the operator accepts it and never starts a backup; check each of the five fields, such as \"30 1 * * *\"",
-                schedule.cron_schedule
+                "{who}: spec.cronSchedule {:?} {}; check each of the five fields, such as \"30 1 * * *\"",
+                schedule.cron_schedule,
+                CronSchedule::NEVER_RUNS
             ),
         ),
         Ok(_) => {}

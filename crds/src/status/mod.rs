@@ -376,8 +376,10 @@ impl fmt::Display for Anomaly {
                 f,
                 "the cron expression does not parse ({error}): the operator makes no progress on this schedule"
             ),
-            Self::CronNeverRuns => f.write_str(
-                "the cron expression never runs (a field with an empty list, or a date that does not exist such as 30 February): the operator accepts it and never starts a backup; correct spec.cronSchedule",
+            Self::CronNeverRuns => write!(
+                f,
+                "the cron expression {}; correct spec.cronSchedule",
+                crate::cron::CronSchedule::NEVER_RUNS
             ),
             Self::ReadyButSecretUnavailable => f.write_str(
                 "Ready is True but SecretAvailable is False: the operator never sets Ready back to False; the storage Secret is missing",
