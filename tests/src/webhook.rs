@@ -11,7 +11,7 @@ use medusa_webhook::cache::Caches;
 use medusa_webhook::engine::Engine;
 use medusa_webhook::live::Live;
 use medusa_webhook::metrics::Metrics;
-use medusa_webhook::server::{Limits, admission_router, bind, serve_tls};
+use medusa_webhook::server::{Limits, admission_service, bind, serve_tls};
 use medusa_webhook::tls::CertificateStore;
 use medusa_webhook::{tls, watch};
 use rcgen::{
@@ -180,7 +180,7 @@ impl Webhook {
             serve_tls(
                 listener,
                 config,
-                admission_router(engine, limits),
+                admission_service(engine, limits),
                 limits,
                 serve_cancel,
             )

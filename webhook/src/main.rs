@@ -23,7 +23,7 @@ use medusa_webhook::engine::Engine;
 use medusa_webhook::live::Live;
 use medusa_webhook::metrics::Metrics;
 use medusa_webhook::server::{
-    admission_router, bind, health_router, serve_plain, serve_tls_counted,
+    admission_service, bind, health_router, serve_plain, serve_tls_counted,
 };
 use medusa_webhook::{selfsigned, tls, watch};
 use tokio_util::sync::CancellationToken;
@@ -180,7 +180,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let admission_task = tokio::spawn(serve_tls_counted(
         admission,
         tls_config,
-        admission_router(engine.clone(), limits),
+        admission_service(engine.clone(), limits),
         limits,
         cancel.clone(),
         Some(engine.metrics().clone()),

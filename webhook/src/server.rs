@@ -12,15 +12,16 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
+use std::pin::Pin;
+
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post_service};
-use http_body_util::{BodyExt, Limited};
+use axum::extract::State;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::routing::get;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Body, Bytes, Incoming};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
@@ -70,32 +71,110 @@ impl Default for Limits {
     }
 }
 
+/// The admission endpoints, `POST /validate` and `POST /mutate`, served without a router: two
+/// fixed paths need no path matching, URL parameters or boxed services, and a review's body is
+/// read and answered as it is, unboxed. Anything else is a 404, and another method a 405.
+#[derive(Clone)]
+pub struct Admission {
+    state: Arc<AppState>,
+}
+
+impl std::fmt::Debug for Admission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admission")
+            .field("limits", &self.state.limits)
+            .finish_non_exhaustive()
+    }
+}
+
 struct AppState {
     engine: Arc<Engine>,
     limits: Limits,
-    in_flight: Arc<Semaphore>,
+    in_flight: Semaphore,
 }
 
-fn text(status: StatusCode, message: String) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        message,
-    )
-        .into_response()
+/// The admission endpoints of `engine`, under `limits`.
+pub fn admission_service(engine: Arc<Engine>, limits: Limits) -> Admission {
+    Admission {
+        state: Arc::new(AppState {
+            engine,
+            limits,
+            in_flight: Semaphore::new(limits.max_in_flight),
+        }),
+    }
 }
 
-/// A 200 with a JSON body (the content type is a constant header: nothing to parse or hash).
-fn json(body: Vec<u8>) -> Response {
-    let mut response = Response::new(axum::body::Body::from(body));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+/// A response of the admission server.
+pub type Reply = http::Response<Full<Bytes>>;
+
+/// The future of a [`Reply`]: a review's work is large, and is moved once, into its box.
+pub type ReplyFuture = Pin<Box<dyn Future<Output = Result<Reply, Infallible>> + Send>>;
+
+impl hyper::service::Service<http::Request<Incoming>> for Admission {
+    type Response = Reply;
+    type Error = Infallible;
+    type Future = ReplyFuture;
+
+    fn call(&self, request: http::Request<Incoming>) -> ReplyFuture {
+        let endpoint = match request.uri().path() {
+            "/validate" => Endpoint::Validate,
+            "/mutate" => Endpoint::Mutate,
+            path => {
+                let message = format!(
+                    "medusa-webhook serves POST /validate and POST /mutate, not {path}: check the path of the webhook configuration's clientConfig"
+                );
+                return Box::pin(std::future::ready(Ok(reply(
+                    StatusCode::NOT_FOUND,
+                    TEXT,
+                    message,
+                ))));
+            }
+        };
+        if request.method() != Method::POST {
+            let mut refused = reply(
+                StatusCode::METHOD_NOT_ALLOWED,
+                TEXT,
+                format!(
+                    "{} accepts only POST (an AdmissionReview), not {}",
+                    request.uri().path(),
+                    request.method()
+                ),
+            );
+            refused
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return Box::pin(std::future::ready(Ok(refused)));
+        }
+        Box::pin(admit(self.state.clone(), endpoint, request.into_body()))
+    }
+}
+
+const TEXT: &str = "text/plain; charset=utf-8";
+
+/// A response with this status, content type and body (the content type is a constant header:
+/// nothing to parse or hash).
+fn reply(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Reply {
+    let mut response = http::Response::new(Full::new(body.into()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
 
-async fn admit(state: Arc<AppState>, endpoint: Endpoint, request: Request) -> Response {
+fn text(status: StatusCode, message: String) -> Reply {
+    reply(status, TEXT, message)
+}
+
+async fn admit(
+    state: Arc<AppState>,
+    endpoint: Endpoint,
+    body: Incoming,
+) -> Result<Reply, Infallible> {
+    Ok(admit_body(&state, endpoint, body).await)
+}
+
+async fn admit_body(state: &AppState, endpoint: Endpoint, body: Incoming) -> Reply {
     // A free place is taken at once; only a full server starts the queue's timer.
     let permit = match state.in_flight.try_acquire() {
         Ok(permit) => Ok(Ok(permit)),
@@ -112,7 +191,7 @@ async fn admit(state: Arc<AppState>, endpoint: Endpoint, request: Request) -> Re
             ),
         );
     };
-    let body = Limited::new(request.into_body(), state.limits.max_body_bytes);
+    let body = Limited::new(body, state.limits.max_body_bytes);
     // A body that arrived with its headers (the usual review) is taken at once; only one still
     // on its way starts the read timer.
     let mut collect = std::pin::pin!(body.collect());
@@ -151,7 +230,7 @@ async fn admit(state: Arc<AppState>, endpoint: Endpoint, request: Request) -> Re
         Ok(Ok(collected)) => collected.to_bytes(),
     };
     match answer(&state.engine, endpoint, &bytes).await {
-        Answer::Review(body) => json(body),
+        Answer::Review(body) => reply(StatusCode::OK, "application/json", body),
         Answer::Refused(status, message) => text(status, message),
     }
 }
@@ -177,27 +256,6 @@ pub async fn answer(engine: &Engine, endpoint: Endpoint, body: &[u8]) -> Answer 
     };
     let response = engine.review(endpoint, &review.request).await;
     Answer::Review(review_body(&review.api_version, &response))
-}
-
-/// The admission routes.
-pub fn admission_router(engine: Arc<Engine>, limits: Limits) -> Router {
-    let state = Arc::new(AppState {
-        engine,
-        limits,
-        in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
-    });
-    // Services rather than handlers: a review needs no extractor, and each layer a handler
-    // adds (its state's clone, its boxed future) is paid by every review.
-    let endpoint = |endpoint: Endpoint| {
-        let state = state.clone();
-        post_service(tower::service_fn(move |request: Request| {
-            let state = state.clone();
-            async move { Ok::<_, Infallible>(admit(state, endpoint, request).await) }
-        }))
-    };
-    Router::new()
-        .route("/validate", endpoint(Endpoint::Validate))
-        .route("/mutate", endpoint(Endpoint::Mutate))
 }
 
 /// The health routes.
@@ -235,22 +293,55 @@ pub fn health_router(engine: Arc<Engine>) -> Router {
         .with_state(engine)
 }
 
-/// Serves a router over TLS until cancelled; connections in flight are allowed to finish.
+/// What [`serve_tls`] serves on each connection: [`Admission`], or a router wrapped in
+/// `hyper_util::service::TowerToHyperService`.
+pub trait ConnectionService:
+    hyper::service::Service<
+        http::Request<Incoming>,
+        Response = http::Response<Self::Body>,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static
+{
+    /// The body of its responses.
+    type Body: Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>>
+        + Send
+        + 'static;
+}
+
+impl<S, B> ConnectionService for S
+where
+    S: hyper::service::Service<
+            http::Request<Incoming>,
+            Response = http::Response<B>,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + 'static,
+    B: Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static,
+{
+    type Body = B;
+}
+
+/// Serves `service` over TLS until cancelled; connections in flight are allowed to finish.
 pub async fn serve_tls(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
-    router: Router,
+    service: impl ConnectionService,
     limits: Limits,
     cancel: CancellationToken,
 ) {
-    serve_tls_counted(listener, tls, router, limits, cancel, None).await;
+    serve_tls_counted(listener, tls, service, limits, cancel, None).await;
 }
 
 /// [`serve_tls`], counting the connections refused past `max_connections` in `metrics`.
 pub async fn serve_tls_counted(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
-    router: Router,
+    service: impl ConnectionService,
     limits: Limits,
     cancel: CancellationToken,
     metrics: Option<Arc<Metrics>>,
@@ -281,7 +372,7 @@ pub async fn serve_tls_counted(
         };
         let _ = stream.set_nodelay(true);
         let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(router.clone());
+        let service = service.clone();
         let cancel = cancel.clone();
         connections.spawn(async move {
             let _slot = slot;
@@ -315,7 +406,7 @@ pub async fn serve_tls_counted(
 /// stops; the last two close it gracefully.
 async fn serve_connection(
     stream: tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
-    service: TowerToHyperService<Router>,
+    service: impl ConnectionService,
     limits: Limits,
     cancel: CancellationToken,
     peer: SocketAddr,

@@ -58,7 +58,7 @@ fn main() {
                 .enable_all()
                 .build()
                 .unwrap()
-                .block_on(roles::serve(role));
+                .block_on(roles::serve_role(role));
             return;
         }
         Err(_) => {}

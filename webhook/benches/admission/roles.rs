@@ -8,19 +8,20 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::post;
 use bytes::Bytes;
+use hyper_util::service::TowerToHyperService;
 use medusa_crds::rules::Policy;
 use medusa_webhook::args::LogFormat;
 use medusa_webhook::cache::Caches;
 use medusa_webhook::decisions::DecisionLog;
 use medusa_webhook::engine::Engine;
 use medusa_webhook::metrics::Metrics;
-use medusa_webhook::server::{Limits, admission_router, serve_tls};
+use medusa_webhook::server::{ConnectionService, Limits, admission_service, serve_tls};
 use medusa_webhook::tls::{CertificateStore, load_files, server_config};
 use tokio_util::sync::CancellationToken;
 
 use crate::workload::populate;
 
-pub async fn serve(role: &str) {
+pub async fn serve_role(role: &str) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cert = std::env::var("BENCH_CERT").unwrap();
     let key = std::env::var("BENCH_KEY").unwrap();
@@ -42,7 +43,7 @@ pub async fn serve(role: &str) {
             .flatten_event(true)
             .init();
     }
-    let router = match role {
+    match role {
         "webhook" => {
             let caches = caches();
             let dropped = metrics.decision_lines_dropped();
@@ -58,7 +59,7 @@ pub async fn serve(role: &str) {
                 .unwrap();
                 engine = engine.with_decision_log(decisions);
             }
-            admission_router(Arc::new(engine), limits)
+            serve(admission_service(Arc::new(engine), limits), tls, limits).await;
         }
         _ => {
             // What any webhook must do: read the request's uid and answer with it.
@@ -81,11 +82,16 @@ pub async fn serve(role: &str) {
                 };
                 ([(http::header::CONTENT_TYPE, "application/json")], answer)
             };
-            Router::new()
+            let router = Router::new()
                 .route("/validate", post(handler))
-                .route("/mutate", post(handler))
+                .route("/mutate", post(handler));
+            serve(TowerToHyperService::new(router), tls, limits).await;
         }
-    };
+    }
+}
+
+/// Serves `service` on a port of 127.0.0.1 it prints, until stdin closes.
+async fn serve(service: impl ConnectionService, tls: Arc<rustls::ServerConfig>, limits: Limits) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("PORT {}", listener.local_addr().unwrap().port());
     std::io::stdout().flush().unwrap();
@@ -97,7 +103,7 @@ pub async fn serve(role: &str) {
         let _ = std::io::stdin().read_line(&mut line);
         stop.cancel();
     });
-    serve_tls(listener, tls, router, limits, cancel).await;
+    serve_tls(listener, tls, service, limits, cancel).await;
 }
 
 /// The caches of the bench's workload; for the soak (`SOAK_WRITES`), a writer then adds,

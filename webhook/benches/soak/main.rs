@@ -57,7 +57,7 @@ fn main() {
             .enable_all()
             .build()
             .unwrap()
-            .block_on(roles::serve(&role));
+            .block_on(roles::serve_role(&role));
         return;
     }
     if std::env::args().any(|a| a == "--list" || a == "--test") {

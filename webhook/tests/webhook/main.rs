@@ -14,4 +14,5 @@ mod live_lookups;
 mod manifests;
 mod monitoring;
 mod readme;
+mod routes;
 mod server;

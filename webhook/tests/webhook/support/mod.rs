@@ -15,7 +15,7 @@ use medusa_webhook::live::Live;
 use medusa_webhook::metrics::Metrics;
 use medusa_webhook::selfsigned::{Bundle, generate};
 use medusa_webhook::server::{
-    Limits, admission_router, health_router, serve_plain, serve_tls_counted,
+    Limits, admission_service, health_router, serve_plain, serve_tls_counted,
 };
 use medusa_webhook::tls::{CertificateStore, load_pem, server_config};
 use serde_json::{Value, json};
@@ -91,7 +91,7 @@ pub async fn start(options: Options, setup: impl FnOnce(&mut Writers)) -> (TestS
     tokio::spawn(serve_tls_counted(
         listener,
         server_config(store.clone()).unwrap(),
-        admission_router(engine.clone(), options.limits),
+        admission_service(engine.clone(), options.limits),
         options.limits,
         cancel.clone(),
         Some(engine.metrics().clone()),
@@ -153,17 +153,30 @@ pub fn https(ca_pem: &str, http2: bool) -> Https {
 
 /// POSTs a body; returns status, content type and body.
 pub async fn post(client: &Https, url: &str, body: Vec<u8>) -> (u16, String, Vec<u8>) {
-    let request = http::Request::post(url)
+    let (status, headers, body) = call(client, http::Method::POST, url, body).await;
+    let content_type = headers
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, content_type, body)
+}
+
+/// Sends a JSON body with `method`; returns status, headers and body.
+pub async fn call(
+    client: &Https,
+    method: http::Method,
+    url: &str,
+    body: Vec<u8>,
+) -> (u16, http::HeaderMap, Vec<u8>) {
+    let request = http::Request::builder()
+        .method(method)
+        .uri(url)
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(body)))
         .unwrap();
     let response = client.request(request).await.unwrap();
     let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
+    let headers = response.headers().clone();
     let body = response
         .into_body()
         .collect()
@@ -171,7 +184,7 @@ pub async fn post(client: &Https, url: &str, body: Vec<u8>) -> (u16, String, Vec
         .unwrap()
         .to_bytes()
         .to_vec();
-    (status, content_type, body)
+    (status, headers, body)
 }
 
 /// GETs a plain HTTP URL.
