@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use base64::Engine as _;
-use http_body_util::BodyExt;
 use hyper::body::Incoming as Body;
 use hyper_util::rt::TokioIo;
 use rcgen::{
@@ -266,25 +265,7 @@ impl Fake {
         request: http::Request<Body>,
         user: String,
     ) -> http::Response<super::ResponseBody> {
-        let (parts, body) = request.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        self.answer(Incoming {
-            method: parts.method.to_string(),
-            path: parts.uri.path().to_owned(),
-            query: parts.uri.query().map(str::to_owned),
-            content_type: parts
-                .headers
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
-            body,
-            user: Some(user),
-        })
-        .await
+        self.answer(Incoming::read(request, Some(user)).await).await
     }
 
     /// Serves one TLS connection: each request answered as the user its token or client

@@ -222,6 +222,30 @@ pub struct Incoming {
     pub user: Option<String>,
 }
 
+impl Incoming {
+    /// Reads a request whole, as `user` (None: unauthenticated, the in-process mock).
+    pub async fn read<B: http_body::Body>(request: Request<B>, user: Option<String>) -> Self {
+        let (parts, body) = request.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        Self {
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().map(str::to_owned),
+            content_type: parts
+                .headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            body,
+            user,
+        }
+    }
+}
+
 impl Fake {
     /// A client on a new fake API server whose clock starts at the tests' "now", and the fake.
     pub fn start() -> (kube::Client, Self) {
@@ -394,26 +418,7 @@ impl Fake {
     async fn serve_mock(self, handle: Handle) {
         let mut handle = pin!(handle);
         while let Some((request, send)) = handle.next_request().await {
-            let (parts, body) = request.into_parts();
-            let body = body
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            let response = self
-                .answer(Incoming {
-                    method: parts.method.to_string(),
-                    path: parts.uri.path().to_owned(),
-                    query: parts.uri.query().map(str::to_owned),
-                    content_type: parts
-                        .headers
-                        .get("content-type")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned),
-                    body,
-                    user: None,
-                })
-                .await;
+            let response = self.answer(Incoming::read(request, None).await).await;
             send.send_response(response);
             self.changed.notify_waiters();
         }
