@@ -15,7 +15,7 @@ use medusa_crds::simulator::{Operator, Running, Timing};
 use medusa_crds::*;
 use serde_json::json;
 use support::fake::https::{Context, Served, User};
-use support::{Fake, NS, pod};
+use support::{Fake, NS, put_dc1_pods};
 
 /// An API server with datacenter dc1 (three medusa pods) of K8ssandraCluster demo, its storage
 /// Secret, an older backup, and the operator; a kubeconfig for user alice (a token) in
@@ -44,14 +44,7 @@ async fn cluster() -> Cluster {
             .label("k8ssandra.io/cluster-name", "demo")
             .label("k8ssandra.io/cluster-namespace", NS),
     );
-    for i in 0..3 {
-        fake.put(&pod(
-            &format!("demo-dc1-default-sts-{i}"),
-            "demo",
-            "dc1",
-            true,
-        ));
-    }
+    put_dc1_pods(&fake);
     let mut storage = Storage::test().with_prefix("demo");
     storage.max_backup_count = Some(7);
     fake.put(&K8ssandraCluster::test("demo").with_storage(storage));

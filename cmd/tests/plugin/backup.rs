@@ -6,7 +6,7 @@ use crate::support;
 use kubectl_medusa::error::ExitCode;
 use medusa_crds::simulator::{Faults, Operator, Running};
 use medusa_crds::*;
-use support::{Fake, NS, Run, pod};
+use support::{Fake, NS, Run, pod, put_dc1_pods};
 
 const JOBS: &str = "/apis/medusa.k8ssandra.io/v1alpha1/namespaces/k8ssandra/medusabackupjobs";
 const BACKUPS: &str = "/apis/medusa.k8ssandra.io/v1alpha1/namespaces/k8ssandra/medusabackups";
@@ -15,14 +15,7 @@ const BACKUPS: &str = "/apis/medusa.k8ssandra.io/v1alpha1/namespaces/k8ssandra/m
 fn datacenter_with_pods() -> (kube::Client, Fake) {
     let (client, fake) = Fake::start();
     fake.put(&CassandraDatacenter::test("dc1"));
-    for i in 0..3 {
-        fake.put(&pod(
-            &format!("demo-dc1-default-sts-{i}"),
-            "demo",
-            "dc1",
-            true,
-        ));
-    }
+    put_dc1_pods(&fake);
     (client, fake)
 }
 

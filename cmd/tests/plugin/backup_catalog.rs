@@ -6,7 +6,7 @@ use crate::support;
 use kubectl_medusa::error::ExitCode;
 use medusa_crds::simulator::Operator;
 use medusa_crds::*;
-use support::{Fake, NS, Run, pod};
+use support::{Fake, NS, Run, put_dc1_pods};
 
 const JOBS: &str = "/apis/medusa.k8ssandra.io/v1alpha1/namespaces/k8ssandra/medusabackupjobs";
 const BACKUPS: &str = "/apis/medusa.k8ssandra.io/v1alpha1/namespaces/k8ssandra/medusabackups";
@@ -175,14 +175,7 @@ async fn list_across_namespaces_adds_the_namespace_column() {
 async fn list_watch_prints_each_backup_again_when_it_changes() {
     let (client, fake) = catalog();
     fake.put(&CassandraDatacenter::test("dc1"));
-    for i in 0..3 {
-        fake.put(&pod(
-            &format!("demo-dc1-default-sts-{i}"),
-            "demo",
-            "dc1",
-            true,
-        ));
-    }
+    put_dc1_pods(&fake);
     // The operator takes a new backup while the list is watched.
     let operator = async {
         fake.watching("medusabackupjobs").await;

@@ -6,7 +6,7 @@ use kubectl_medusa::error::ExitCode;
 use medusa_crds::simulator::medusa::{Medusa, StoredBackup};
 use medusa_crds::simulator::{Operator, Running};
 use medusa_crds::*;
-use support::{Fake, NS, Run, pod};
+use support::{Fake, NS, Run, put_dc1_pods};
 
 const RESTORES: &str = "/apis/medusa.k8ssandra.io/v1alpha1/namespaces/k8ssandra/medusarestorejobs";
 const TASKS: &str = "/apis/medusa.k8ssandra.io/v1alpha1/namespaces/k8ssandra/medusatasks";
@@ -130,14 +130,7 @@ async fn create_of_a_backup_of_another_size_is_denied_before_anything_stops() {
 /// `stored` in storage.
 fn against_the_operator(stored: &[&str]) -> (kube::Client, Fake, Running) {
     let (client, fake) = with_backups();
-    for i in 0..3 {
-        fake.put(&pod(
-            &format!("demo-dc1-default-sts-{i}"),
-            "demo",
-            "dc1",
-            true,
-        ));
-    }
+    put_dc1_pods(&fake);
     let mut medusa = Medusa::default();
     for name in stored {
         medusa = medusa.with_backup(StoredBackup::complete(

@@ -21,6 +21,18 @@ pub fn now() -> DateTime<Utc> {
     medusa_crds::fixtures::instant("2024-05-01T12:00:00Z")
 }
 
+/// The three pods of datacenter dc1 of cluster demo, each with the medusa container.
+pub fn put_dc1_pods(fake: &Fake) {
+    for i in 0..3 {
+        fake.put(&pod(
+            &format!("demo-dc1-default-sts-{i}"),
+            "demo",
+            "dc1",
+            true,
+        ));
+    }
+}
+
 /// A pod of a datacenter, with or without the medusa container.
 pub fn pod(name: &str, cluster: &str, dc: &str, medusa: bool) -> Value {
     let mut containers = vec![json!({"name": "cassandra", "image": "cassandra"})];
