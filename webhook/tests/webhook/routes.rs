@@ -71,3 +71,25 @@ async fn h2_is_routed_like_http1() {
     assert_eq!(status, 200, "POST /validate over h2");
     assert_eq!(response_of(&answer)["uid"], "uid-h2");
 }
+
+#[tokio::test]
+async fn the_api_servers_timeout_query_is_ignored() {
+    // The API server calls `<path>?timeout=10s`: the query is not part of the route.
+    let (server, _writers) = start(Options::default(), world).await;
+    let client = https(&server.bundle.ca_pem, false);
+    let body = review(
+        "uid-timeout",
+        "CREATE",
+        Some(&MedusaBackupJob::test("nightly").dc("dc1")),
+        None,
+    );
+    let (status, _, answer) = call(
+        &client,
+        Method::POST,
+        &server.url("/validate?timeout=10s"),
+        serde_json::to_vec(&body).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "POST /validate?timeout=10s: {}", text(answer));
+    assert_eq!(response_of(&answer)["uid"], "uid-timeout");
+}
