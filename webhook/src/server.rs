@@ -12,12 +12,11 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use std::pin::Pin;
-
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::routing::get;
+use futures::future::{self, BoxFuture, FutureExt};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body, Bytes, Incoming};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -108,7 +107,7 @@ pub fn admission_service(engine: Arc<Engine>, limits: Limits) -> Admission {
 pub type Reply = http::Response<Full<Bytes>>;
 
 /// The future of a [`Reply`]: a review's work is large, and is moved once, into its box.
-pub type ReplyFuture = Pin<Box<dyn Future<Output = Result<Reply, Infallible>> + Send>>;
+pub type ReplyFuture = BoxFuture<'static, Result<Reply, Infallible>>;
 
 impl hyper::service::Service<http::Request<Incoming>> for Admission {
     type Response = Reply;
@@ -123,11 +122,7 @@ impl hyper::service::Service<http::Request<Incoming>> for Admission {
                 let message = format!(
                     "medusa-webhook serves POST /validate and POST /mutate, not {path}: check the path of the webhook configuration's clientConfig"
                 );
-                return Box::pin(std::future::ready(Ok(reply(
-                    StatusCode::NOT_FOUND,
-                    TEXT,
-                    message,
-                ))));
+                return future::ready(Ok(reply(StatusCode::NOT_FOUND, TEXT, message))).boxed();
             }
         };
         if request.method() != Method::POST {
@@ -143,9 +138,11 @@ impl hyper::service::Service<http::Request<Incoming>> for Admission {
             refused
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return Box::pin(std::future::ready(Ok(refused)));
+            return future::ready(Ok(refused)).boxed();
         }
-        Box::pin(admit(self.state.clone(), endpoint, request.into_body()))
+        admit(self.state.clone(), endpoint, request.into_body())
+            .map(Ok)
+            .boxed()
     }
 }
 
@@ -166,15 +163,7 @@ fn text(status: StatusCode, message: String) -> Reply {
     reply(status, TEXT, message)
 }
 
-async fn admit(
-    state: Arc<AppState>,
-    endpoint: Endpoint,
-    body: Incoming,
-) -> Result<Reply, Infallible> {
-    Ok(admit_body(&state, endpoint, body).await)
-}
-
-async fn admit_body(state: &AppState, endpoint: Endpoint, body: Incoming) -> Reply {
+async fn admit(state: Arc<AppState>, endpoint: Endpoint, body: Incoming) -> Reply {
     // A free place is taken at once; only a full server starts the queue's timer.
     let permit = match state.in_flight.try_acquire() {
         Ok(permit) => Ok(Ok(permit)),
