@@ -39,11 +39,7 @@ struct Ran {
 async fn cluster() -> Cluster {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let (client, fake) = Fake::start_at(Utc::now());
-    fake.put(
-        &CassandraDatacenter::test("dc1")
-            .label("k8ssandra.io/cluster-name", "demo")
-            .label("k8ssandra.io/cluster-namespace", NS),
-    );
+    fake.put(&CassandraDatacenter::test("dc1").of_k8ssandra_cluster("demo"));
     put_dc1_pods(&fake);
     let mut storage = Storage::test().with_prefix("demo");
     storage.max_backup_count = Some(7);

@@ -5,16 +5,12 @@ use crate::support;
 
 use kubectl_medusa::error::ExitCode;
 use medusa_crds::*;
-use support::{Fake, NS, Run, pod};
+use support::{Fake, Run, pod};
 
 /// dc1 of K8ssandraCluster demo, keeping backups 7 days and at most 2.
 fn datacenter() -> (kube::Client, Fake) {
     let (client, fake) = Fake::start();
-    fake.put(
-        &CassandraDatacenter::test("dc1")
-            .label("k8ssandra.io/cluster-name", "demo")
-            .label("k8ssandra.io/cluster-namespace", NS),
-    );
+    fake.put(&CassandraDatacenter::test("dc1").of_k8ssandra_cluster("demo"));
     fake.put(&pod("demo-dc1-default-sts-0", "demo", "dc1", true));
     let mut storage = Storage::test().with_prefix("demo");
     storage.max_backup_age = Some(7);
@@ -139,11 +135,7 @@ async fn preview_names_backup_jobs_without_a_record() {
 #[tokio::test]
 async fn preview_with_retention_off_deletes_nothing() {
     let (client, fake) = Fake::start();
-    fake.put(
-        &CassandraDatacenter::test("dc1")
-            .label("k8ssandra.io/cluster-name", "demo")
-            .label("k8ssandra.io/cluster-namespace", NS),
-    );
+    fake.put(&CassandraDatacenter::test("dc1").of_k8ssandra_cluster("demo"));
     fake.put(&K8ssandraCluster::test("demo").with_storage(Storage::test().with_prefix("demo")));
     catalog(&fake);
     let outcome = Run::on(&client).run("purge --dc dc1 --preview").await;

@@ -5,7 +5,7 @@ use crate::support;
 use kubectl_medusa::error::ExitCode;
 use medusa_crds::*;
 use serde_json::{Value, json};
-use support::{Fake, NS, Run, pod};
+use support::{Fake, Run, pod};
 
 fn ready_pod(name: &str, medusa_ready: bool) -> Value {
     let mut pod = pod(name, "demo", "dc1", true);
@@ -20,11 +20,7 @@ fn ready_pod(name: &str, medusa_ready: bool) -> Value {
 /// purge, a running sync and a schedule.
 fn cluster() -> (kube::Client, Fake) {
     let (client, fake) = Fake::start();
-    fake.put(
-        &CassandraDatacenter::test("dc1")
-            .label("k8ssandra.io/cluster-name", "demo")
-            .label("k8ssandra.io/cluster-namespace", NS),
-    );
+    fake.put(&CassandraDatacenter::test("dc1").of_k8ssandra_cluster("demo"));
     fake.put(&ready_pod("demo-dc1-default-sts-0", true));
     fake.put(&ready_pod("demo-dc1-default-sts-1", false));
     let mut storage = Storage::test();

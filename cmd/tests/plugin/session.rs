@@ -41,11 +41,7 @@ fn world() -> (kube::Client, Fake) {
     fake.put(&json!({"apiVersion": "v1", "kind": "Secret",
         "metadata": {"name": "medusa-bucket-key", "namespace": NS},
         "data": {"credentials": "W2RlZmF1bHRdCg=="}}));
-    fake.put(
-        &CassandraDatacenter::test("dc1")
-            .label("k8ssandra.io/cluster-name", "demo")
-            .label("k8ssandra.io/cluster-namespace", NS),
-    );
+    fake.put(&CassandraDatacenter::test("dc1").of_k8ssandra_cluster("demo"));
     for i in 0..3 {
         fake.put(&ready_pod(
             &format!("demo-dc1-default-sts-{i}"),

@@ -13,11 +13,7 @@ const TASKS: &str = "/apis/medusa.k8ssandra.io/v1alpha1/namespaces/k8ssandra/med
 /// dc1 of K8ssandraCluster demo (keeping 7 backups), with medusa pods.
 fn datacenter() -> (kube::Client, Fake) {
     let (client, fake) = Fake::start();
-    fake.put(
-        &CassandraDatacenter::test("dc1")
-            .label("k8ssandra.io/cluster-name", "demo")
-            .label("k8ssandra.io/cluster-namespace", NS),
-    );
+    fake.put(&CassandraDatacenter::test("dc1").of_k8ssandra_cluster("demo"));
     fake.put(&pod("demo-dc1-default-sts-0", "demo", "dc1", true));
     fake.put(&pod("demo-dc1-default-sts-1", "demo", "dc1", true));
     let mut storage = Storage::test().with_prefix("demo");
