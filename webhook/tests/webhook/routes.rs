@@ -17,6 +17,25 @@ fn text(body: Vec<u8>) -> String {
     String::from_utf8(body).unwrap()
 }
 
+/// POSTs a review of a new MedusaBackupJob to `url`: a 200 that echoes `uid`.
+async fn assert_answers_its_review(client: &Https, url: &str, uid: &str) {
+    let body = review(
+        uid,
+        "CREATE",
+        Some(&MedusaBackupJob::test("nightly").dc("dc1")),
+        None,
+    );
+    let (status, _, answer) = call(
+        client,
+        Method::POST,
+        url,
+        serde_json::to_vec(&body).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "POST {url}: {}", text(answer));
+    assert_eq!(response_of(&answer)["uid"], uid, "POST {url}");
+}
+
 #[tokio::test]
 async fn an_unknown_path_is_404_naming_the_served_paths() {
     let (server, _writers) = start(Options::default(), world).await;
@@ -55,21 +74,7 @@ async fn h2_is_routed_like_http1() {
     assert_eq!(status, 405, "PUT /mutate over h2");
     let (status, _, _) = call(&client, Method::POST, &server.url("/"), Vec::new()).await;
     assert_eq!(status, 404, "POST / over h2");
-    let body = review(
-        "uid-h2",
-        "CREATE",
-        Some(&MedusaBackupJob::test("nightly").dc("dc1")),
-        None,
-    );
-    let (status, _, answer) = call(
-        &client,
-        Method::POST,
-        &server.url("/validate"),
-        serde_json::to_vec(&body).unwrap(),
-    )
-    .await;
-    assert_eq!(status, 200, "POST /validate over h2");
-    assert_eq!(response_of(&answer)["uid"], "uid-h2");
+    assert_answers_its_review(&client, &server.url("/validate"), "uid-h2").await;
 }
 
 #[tokio::test]
@@ -77,19 +82,5 @@ async fn the_api_servers_timeout_query_is_ignored() {
     // The API server calls `<path>?timeout=10s`: the query is not part of the route.
     let (server, _writers) = start(Options::default(), world).await;
     let client = https(&server.bundle.ca_pem, false);
-    let body = review(
-        "uid-timeout",
-        "CREATE",
-        Some(&MedusaBackupJob::test("nightly").dc("dc1")),
-        None,
-    );
-    let (status, _, answer) = call(
-        &client,
-        Method::POST,
-        &server.url("/validate?timeout=10s"),
-        serde_json::to_vec(&body).unwrap(),
-    )
-    .await;
-    assert_eq!(status, 200, "POST /validate?timeout=10s: {}", text(answer));
-    assert_eq!(response_of(&answer)["uid"], "uid-timeout");
+    assert_answers_its_review(&client, &server.url("/validate?timeout=10s"), "uid-timeout").await;
 }
