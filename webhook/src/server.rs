@@ -122,13 +122,12 @@ impl hyper::service::Service<http::Request<Incoming>> for Admission {
                 let message = format!(
                     "medusa-webhook serves POST /validate and POST /mutate, not {path}: check the path of the webhook configuration's clientConfig"
                 );
-                return future::ready(Ok(reply(StatusCode::NOT_FOUND, TEXT, message))).boxed();
+                return future::ready(Ok(text(StatusCode::NOT_FOUND, message))).boxed();
             }
         };
         if request.method() != Method::POST {
-            let mut refused = reply(
+            let mut refused = text(
                 StatusCode::METHOD_NOT_ALLOWED,
-                TEXT,
                 format!(
                     "{} accepts only POST (an AdmissionReview), not {}",
                     request.uri().path(),

@@ -57,14 +57,7 @@ async fn webhook(api: Api, policy: Policy) -> Webhook {
             policy,
             ..Options::default()
         },
-        |writers| {
-            writers
-                .of::<CassandraDatacenter>()
-                .fill([CassandraDatacenter::test("dc1")]);
-            writers
-                .of::<MedusaConfiguration>()
-                .fill([MedusaConfiguration::test("s3")]);
-        },
+        dc1_and_s3,
     )
     .await;
     let client = https(&server.bundle.ca_pem, false);

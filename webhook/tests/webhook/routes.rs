@@ -7,12 +7,6 @@ use crate::support::*;
 use http::Method;
 use medusa_crds::*;
 
-fn world(writers: &mut medusa_webhook::cache::Writers) {
-    writers
-        .of::<CassandraDatacenter>()
-        .fill([CassandraDatacenter::test("dc1")]);
-}
-
 fn text(body: Vec<u8>) -> String {
     String::from_utf8(body).unwrap()
 }
@@ -38,7 +32,7 @@ async fn assert_answers_its_review(client: &Https, url: &str, uid: &str) {
 
 #[tokio::test]
 async fn an_unknown_path_is_404_naming_the_served_paths() {
-    let (server, _writers) = start(Options::default(), world).await;
+    let (server, _writers) = start(Options::default(), dc1_and_s3).await;
     let client = https(&server.bundle.ca_pem, false);
     let (status, headers, body) =
         call(&client, Method::POST, &server.url("/admit"), b"{}".to_vec()).await;
@@ -52,7 +46,7 @@ async fn an_unknown_path_is_404_naming_the_served_paths() {
 
 #[tokio::test]
 async fn another_method_on_an_endpoint_is_405_allowing_post() {
-    let (server, _writers) = start(Options::default(), world).await;
+    let (server, _writers) = start(Options::default(), dc1_and_s3).await;
     let client = https(&server.bundle.ca_pem, false);
     for path in ["/validate", "/mutate"] {
         let (status, headers, body) =
@@ -68,7 +62,7 @@ async fn another_method_on_an_endpoint_is_405_allowing_post() {
 
 #[tokio::test]
 async fn h2_is_routed_like_http1() {
-    let (server, _writers) = start(Options::default(), world).await;
+    let (server, _writers) = start(Options::default(), dc1_and_s3).await;
     let client = https(&server.bundle.ca_pem, true);
     let (status, _, _) = call(&client, Method::PUT, &server.url("/mutate"), Vec::new()).await;
     assert_eq!(status, 405, "PUT /mutate over h2");
@@ -80,7 +74,7 @@ async fn h2_is_routed_like_http1() {
 #[tokio::test]
 async fn the_api_servers_timeout_query_is_ignored() {
     // The API server calls `<path>?timeout=10s`: the query is not part of the route.
-    let (server, _writers) = start(Options::default(), world).await;
+    let (server, _writers) = start(Options::default(), dc1_and_s3).await;
     let client = https(&server.bundle.ca_pem, false);
     assert_answers_its_review(&client, &server.url("/validate?timeout=10s"), "uid-timeout").await;
 }

@@ -12,18 +12,9 @@ use serde_json::{Value, json};
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn world(writers: &mut medusa_webhook::cache::Writers) {
-    writers
-        .of::<CassandraDatacenter>()
-        .fill([CassandraDatacenter::test("dc1")]);
-    writers
-        .of::<MedusaConfiguration>()
-        .fill([MedusaConfiguration::test("s3")]);
-}
-
 #[tokio::test]
 async fn a_denial_is_403_and_echoes_uid_and_api_version() {
-    let (server, _writers) = start(Options::default(), world).await;
+    let (server, _writers) = start(Options::default(), dc1_and_s3).await;
     let client = https(&server.bundle.ca_pem, false);
     let body = review(
         "uid-1",
@@ -53,7 +44,7 @@ async fn a_denial_is_403_and_echoes_uid_and_api_version() {
 
 #[tokio::test]
 async fn a_v1beta1_review_is_answered_as_v1beta1() {
-    let (server, _writers) = start(Options::default(), world).await;
+    let (server, _writers) = start(Options::default(), dc1_and_s3).await;
     let client = https(&server.bundle.ca_pem, false);
     let mut body = review(
         "uid-2",
@@ -75,7 +66,7 @@ async fn a_v1beta1_review_is_answered_as_v1beta1() {
 
 #[tokio::test]
 async fn warnings_are_returned_with_an_allowed_response() {
-    let (server, _writers) = start(Options::default(), world).await;
+    let (server, _writers) = start(Options::default(), dc1_and_s3).await;
     let client = https(&server.bundle.ca_pem, false);
     let body = review(
         "uid-3",
@@ -99,7 +90,7 @@ async fn warnings_are_returned_with_an_allowed_response() {
 
 #[tokio::test]
 async fn the_patch_is_a_base64_json_patch_string_on_the_wire() {
-    let (server, _writers) = start(Options::default(), world).await;
+    let (server, _writers) = start(Options::default(), dc1_and_s3).await;
     let client = https(&server.bundle.ca_pem, false);
     let body = review(
         "uid-4",
@@ -132,7 +123,7 @@ async fn the_patch_is_a_base64_json_patch_string_on_the_wire() {
 
 #[tokio::test]
 async fn mutate_without_changes_has_no_patch() {
-    let (server, _writers) = start(Options::default(), world).await;
+    let (server, _writers) = start(Options::default(), dc1_and_s3).await;
     let client = https(&server.bundle.ca_pem, false);
     let body = review(
         "uid-5",
@@ -155,7 +146,7 @@ async fn mutate_without_changes_has_no_patch() {
 
 #[tokio::test]
 async fn h2_is_served_through_alpn() {
-    let (server, _writers) = start(Options::default(), world).await;
+    let (server, _writers) = start(Options::default(), dc1_and_s3).await;
     let client = https(&server.bundle.ca_pem, true);
     let body = review(
         "uid-6",
@@ -175,7 +166,7 @@ async fn h2_is_served_through_alpn() {
 
 #[tokio::test]
 async fn a_malformed_body_is_400_with_a_clear_message() {
-    let (server, _writers) = start(Options::default(), world).await;
+    let (server, _writers) = start(Options::default(), dc1_and_s3).await;
     let client = https(&server.bundle.ca_pem, false);
     let (status, _, bytes) = post(
         &client,
@@ -204,7 +195,7 @@ async fn a_malformed_body_is_400_with_a_clear_message() {
 
 #[tokio::test]
 async fn an_object_that_is_not_an_object_is_denied_at_validate_and_left_alone_at_mutate() {
-    let (server, _writers) = start(Options::default(), world).await;
+    let (server, _writers) = start(Options::default(), dc1_and_s3).await;
     let client = https(&server.bundle.ca_pem, false);
     let mut body = review(
         "uid-7",
@@ -238,7 +229,7 @@ async fn an_object_that_is_not_an_object_is_denied_at_validate_and_left_alone_at
 
 #[tokio::test]
 async fn hostile_bodies_never_break_the_server() {
-    let (server, _writers) = start(Options::default(), world).await;
+    let (server, _writers) = start(Options::default(), dc1_and_s3).await;
     let client = https(&server.bundle.ca_pem, false);
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     let valid_shell = |request: Value| {
@@ -287,7 +278,7 @@ async fn hostile_bodies_never_break_the_server() {
 
 #[tokio::test]
 async fn a_body_over_3_mib_is_413() {
-    let (server, _writers) = start(Options::default(), world).await;
+    let (server, _writers) = start(Options::default(), dc1_and_s3).await;
     let client = https(&server.bundle.ca_pem, false);
     let (status, _, bytes) = post(
         &client,
@@ -326,7 +317,7 @@ async fn a_client_that_stalls_its_body_gets_408() {
             limits,
             ..Options::default()
         },
-        world,
+        dc1_and_s3,
     )
     .await;
     let mut stream = tls_stream(&server).await;
@@ -359,7 +350,7 @@ async fn a_client_that_never_sends_headers_is_disconnected() {
             limits,
             ..Options::default()
         },
-        world,
+        dc1_and_s3,
     )
     .await;
     let mut stream = tls_stream(&server).await;
@@ -389,7 +380,7 @@ async fn a_client_that_never_finishes_the_handshake_is_disconnected() {
             limits,
             ..Options::default()
         },
-        world,
+        dc1_and_s3,
     )
     .await;
     let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
@@ -429,7 +420,7 @@ async fn readiness_waits_for_every_cache() {
 
 #[tokio::test]
 async fn metrics_count_reviews_and_report_cache_sizes_and_expiry() {
-    let (server, _writers) = start(Options::default(), world).await;
+    let (server, _writers) = start(Options::default(), dc1_and_s3).await;
     let client = https(&server.bundle.ca_pem, false);
     let body = review(
         "uid-m",
@@ -488,7 +479,7 @@ async fn a_disabled_crd_turns_denials_into_warnings() {
 async fn the_certificate_reloads_without_dropping_connections() {
     let dir = tempfile::tempdir().unwrap();
     let (cert_path, key_path) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
-    let (server, _writers) = start(Options::default(), world).await;
+    let (server, _writers) = start(Options::default(), dc1_and_s3).await;
     std::fs::write(&cert_path, &server.bundle.cert_pem).unwrap();
     std::fs::write(&key_path, &server.bundle.key_pem).unwrap();
     tokio::spawn(medusa_webhook::tls::watch_files(
@@ -560,7 +551,7 @@ async fn the_certificate_reloads_without_dropping_connections() {
 async fn a_broken_certificate_swap_keeps_the_current_certificate() {
     let dir = tempfile::tempdir().unwrap();
     let (cert_path, key_path) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
-    let (server, _writers) = start(Options::default(), world).await;
+    let (server, _writers) = start(Options::default(), dc1_and_s3).await;
     std::fs::write(&cert_path, &server.bundle.cert_pem).unwrap();
     std::fs::write(&key_path, &server.bundle.key_pem).unwrap();
     tokio::spawn(medusa_webhook::tls::watch_files(

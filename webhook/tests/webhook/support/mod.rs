@@ -65,6 +65,17 @@ impl Default for Options {
     }
 }
 
+/// The usual world of the tests: datacenter dc1 and MedusaConfiguration s3.
+pub fn dc1_and_s3(writers: &mut Writers) {
+    use medusa_crds::{CassandraDatacenter, MedusaConfiguration};
+    writers
+        .of::<CassandraDatacenter>()
+        .fill([CassandraDatacenter::test("dc1")]);
+    writers
+        .of::<MedusaConfiguration>()
+        .fill([MedusaConfiguration::test("s3")]);
+}
+
 /// Starts the webhook with caches fed by `setup`.
 pub async fn start(options: Options, setup: impl FnOnce(&mut Writers)) -> (TestServer, Writers) {
     let _ = rustls::crypto::ring::default_provider().install_default();
